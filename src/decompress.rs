@@ -1,0 +1,102 @@
+//! Plain or gzip, told apart by the first two bytes (objects are gzip; Classic ELB's are not;
+//! a user's local files may be either). Gzip may hold several members: all are read.
+
+use std::io::{self, BufRead, BufReader, Read};
+
+use flate2::bufread::MultiGzDecoder;
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const BUFFER: usize = 256 * 1024;
+
+/// Counts the bytes read from the underlying (compressed) source.
+pub struct CountingReader<R> {
+    inner: R,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// A decompressed stream and what it was.
+pub struct Decoded {
+    pub reader: Box<dyn BufRead + Send>,
+    pub gzip: bool,
+    /// Bytes read from the source so far (compressed bytes for gzip).
+    pub source_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// Wraps `source` in a gunzip stream when it starts with the gzip magic bytes.
+pub fn decode<R: Read + Send + 'static>(source: R) -> io::Result<Decoded> {
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = CountingReader {
+        inner: source,
+        count: count.clone(),
+    };
+    let mut buffered = BufReader::with_capacity(BUFFER, counted);
+    let head = buffered.fill_buf()?;
+    let gzip = head.starts_with(&GZIP_MAGIC);
+    let reader: Box<dyn BufRead + Send> = if gzip {
+        Box::new(BufReader::with_capacity(
+            BUFFER,
+            MultiGzDecoder::new(buffered),
+        ))
+    } else {
+        Box::new(buffered)
+    };
+    Ok(Decoded {
+        reader,
+        gzip,
+        source_bytes: count,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn reads_plain_gzip_and_multi_member_gzip() {
+        let mut out = String::new();
+        decode(io::Cursor::new(b"plain\n".to_vec())).unwrap().reader.read_to_string(&mut out).unwrap();
+        assert_eq!(out, "plain\n");
+        let mut two = gz(b"one\n");
+        two.extend(gz(b"two\n"));
+        let mut d = decode(io::Cursor::new(two)).unwrap();
+        assert!(d.gzip);
+        out.clear();
+        d.reader.read_to_string(&mut out).unwrap();
+        assert_eq!(out, "one\ntwo\n");
+    }
+
+    #[test]
+    fn empty_input_is_plain_and_empty() {
+        let mut d = decode(io::Cursor::new(Vec::new())).unwrap();
+        assert!(!d.gzip);
+        let mut out = Vec::new();
+        d.reader.read_to_end(&mut out).unwrap();
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn truncated_gzip_is_an_error_after_the_data_read() {
+        let data = gz(&b"line of text\n".repeat(1000));
+        let cut = data[..data.len() / 2].to_vec();
+        let mut d = decode(io::Cursor::new(cut)).unwrap();
+        let mut out = Vec::new();
+        assert!(d.reader.read_to_end(&mut out).is_err());
+    }
+}

@@ -1,0 +1,185 @@
+//! The four log formats found in load balancer log buckets, and how a line or object is routed
+//! to one of them.
+
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LogFormat {
+    /// Application Load Balancer access log (`_app.` objects).
+    Alb,
+    /// Application Load Balancer connection log (`conn_log_` objects).
+    AlbConnection,
+    /// Network Load Balancer access log (`_net.` objects).
+    Nlb,
+    /// Classic Load Balancer access log.
+    Elb,
+}
+
+impl LogFormat {
+    pub const ALL: [LogFormat; 4] = [Self::Alb, Self::AlbConnection, Self::Nlb, Self::Elb];
+
+    /// The top-level pattern in `patterns/`.
+    pub fn pattern_name(self) -> &'static str {
+        match self {
+            Self::Alb => "ALB_ACCESS_LOG",
+            Self::AlbConnection => "ALB_CONNECTION_LOG",
+            Self::Nlb => "NLB_ACCESS_LOG",
+            Self::Elb => "ELB_ACCESS_LOG",
+        }
+    }
+
+    /// The name used on the command line and in summaries.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Alb => "alb",
+            Self::AlbConnection => "alb-connection",
+            Self::Nlb => "nlb",
+            Self::Elb => "elb",
+        }
+    }
+
+    /// "an ALB access log line", for error messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Alb => "an ALB access log line",
+            Self::AlbConnection => "an ALB connection log line",
+            Self::Nlb => "an NLB access log line",
+            Self::Elb => "a Classic ELB access log line",
+        }
+    }
+
+    pub fn default_index_prefix(self) -> &'static str {
+        match self {
+            Self::Alb => "alb-logs",
+            Self::AlbConnection => "alb-connection-logs",
+            Self::Nlb => "nlb-logs",
+            Self::Elb => "elb-logs",
+        }
+    }
+
+    pub fn dataset(self) -> &'static str {
+        match self {
+            Self::AlbConnection => "aws.elb_connection_logs",
+            _ => "aws.elb_logs",
+        }
+    }
+
+    /// The format an object's file name says it holds (`None`: not a load balancer log name).
+    pub fn from_object_name(key: &str) -> Option<LogFormat> {
+        let file = key.rsplit('/').next().unwrap_or(key);
+        if file.starts_with("conn_log_") || file.starts_with("conn_log.") {
+            Some(Self::AlbConnection)
+        } else if file.contains("_app.") {
+            Some(Self::Alb)
+        } else if file.contains("_net.") {
+            Some(Self::Nlb)
+        } else if file.contains("_elasticloadbalancing_") {
+            Some(Self::Elb)
+        } else {
+            None
+        }
+    }
+
+    /// Guesses a line's format from its first tokens: an ALB line starts with a type word, an NLB
+    /// line with `tls 1.0`/`tls 2.0`, the connection and Classic logs with a time (the Classic
+    /// log's third token is `client:port`, the connection log's is a bare port).
+    pub fn sniff(line: &[u8]) -> LogFormat {
+        let mut tokens = line.split(|b| *b == b' ');
+        let first = tokens.next().unwrap_or_default();
+        let second = tokens.next().unwrap_or_default();
+        if first.first().is_some_and(u8::is_ascii_digit) {
+            let third = tokens.next().unwrap_or_default();
+            return if third.contains(&b':') {
+                Self::Elb
+            } else {
+                Self::AlbConnection
+            };
+        }
+        if first == b"tls" && second.first().is_some_and(u8::is_ascii_digit) {
+            return Self::Nlb;
+        }
+        Self::Alb
+    }
+}
+
+impl fmt::Display for LogFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| format!("unknown format {s:?} (use auto, alb, alb-connection, nlb or elb)"))
+    }
+}
+
+/// `--format`: one format for every line, or `auto` (by object name, else by each line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FormatChoice {
+    #[default]
+    Auto,
+    Fixed(LogFormat),
+}
+
+impl FromStr for FormatChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "auto" {
+            Ok(Self::Auto)
+        } else {
+            s.parse().map(Self::Fixed)
+        }
+    }
+}
+
+impl fmt::Display for FormatChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Auto => f.write_str("auto"),
+            Self::Fixed(format) => format.fmt(f),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_names_route_formats() {
+        let dir = "AWSLogs/123456789012/elasticloadbalancing/us-east-2/2016/05/01/";
+        let cases = [
+            ("123456789012_elasticloadbalancing_us-east-2_app.my-lb.1234567890abcdef_20140215T2340Z_172.160.001.192_20sg8hgm.log.gz", Some(LogFormat::Alb)),
+            ("conn_log_123456789012_elasticloadbalancing_us-east-2_app.my-lb.1234567890abcdef_20140215T2340Z_10.0.0.1_20sg8hgm.log.gz", Some(LogFormat::AlbConnection)),
+            ("conn_log.123456789012_elasticloadbalancing_us-east-2_app.my-lb.1234_20140215T2340Z_10.0.0.1_x.log.gz", Some(LogFormat::AlbConnection)),
+            ("123456789012_elasticloadbalancing_us-east-2_net.my-nlb.1234567890abcdef_20181220T0300Z_abcdef12.log.gz", Some(LogFormat::Nlb)),
+            ("123456789012_elasticloadbalancing_us-east-2_my-clb_20140215T2340Z_172.160.001.192_20sg8hgm.log", Some(LogFormat::Elb)),
+            ("ELBAccessLogTestFile", None),
+        ];
+        for (file, want) in cases {
+            assert_eq!(LogFormat::from_object_name(&format!("{dir}{file}")), want, "{file}");
+        }
+    }
+
+    #[test]
+    fn lines_are_sniffed() {
+        assert_eq!(LogFormat::sniff(b"h2 2026-01-01T00:00:00.000000Z app/x/y"), LogFormat::Alb);
+        assert_eq!(LogFormat::sniff(b"tls 2.0 2018-12-20T02:59:40 net/x/y"), LogFormat::Nlb);
+        assert_eq!(
+            LogFormat::sniff(b"2023-11-01T00:00:00.000000Z 1.2.3.4 50000 443 TLSv1.2"),
+            LogFormat::AlbConnection
+        );
+        assert_eq!(
+            LogFormat::sniff(b"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80"),
+            LogFormat::Elb
+        );
+        assert_eq!(LogFormat::sniff(b"garbage"), LogFormat::Alb);
+        assert_eq!(LogFormat::sniff(b""), LogFormat::Alb);
+    }
+}

@@ -1,0 +1,18 @@
+//! albingest: AWS load balancer logs from S3 into OpenSearch / Elasticsearch.
+//!
+//! The data path, one module a stage:
+//! object source → [`decompress`] → [`lines`] → [`parse`] (with [`grok`] patterns) →
+//! [`document`] → [`bulk`] → search server. [`pipeline`] strings the stages together for one
+//! object; [`cli`] is the command line.
+
+pub mod bulk;
+pub mod cli;
+pub mod decompress;
+pub mod document;
+pub mod format;
+pub mod grok;
+pub mod lines;
+pub mod object_key;
+pub mod parse;
+pub mod pipeline;
+pub mod timestamp;

@@ -1,0 +1,143 @@
+//! ALB access log fields → document (`documents.md`, "ALB access log").
+
+use crate::document::{
+    Arn, Backend, Cert, Document, Elb, Endpoint, HttpResponseOnly, IntList, List, ListSep, Reason, Seconds, StatusCode, Trace, UserAgent,
+};
+
+use super::fields::{field_names, valid_ip, FieldError, Fields};
+use super::request;
+
+field_names! {
+    Type = "type",
+    Time = "time",
+    Elb = "elb",
+    Client = "client",
+    Target = "target",
+    RequestProcessingTime = "request_processing_time",
+    TargetProcessingTime = "target_processing_time",
+    ResponseProcessingTime = "response_processing_time",
+    ElbStatusCode = "elb_status_code",
+    TargetStatusCode = "target_status_code",
+    ReceivedBytes = "received_bytes",
+    SentBytes = "sent_bytes",
+    Request = "request",
+    UserAgent = "user_agent",
+    SslCipher = "ssl_cipher",
+    SslProtocol = "ssl_protocol",
+    TargetGroupArn = "target_group_arn",
+    TraceId = "trace_id",
+    DomainName = "domain_name",
+    ChosenCertArn = "chosen_cert_arn",
+    MatchedRulePriority = "matched_rule_priority",
+    RequestCreationTime = "request_creation_time",
+    ActionsExecuted = "actions_executed",
+    RedirectUrl = "redirect_url",
+    ErrorReason = "error_reason",
+    TargetPortList = "target_port_list",
+    TargetStatusCodeList = "target_status_code_list",
+    Classification = "classification",
+    ClassificationReason = "classification_reason",
+    ConnTraceId = "conn_trace_id",
+    TransformedHost = "transformed_host",
+    TransformedUri = "transformed_uri",
+    RequestTransformStatus = "request_transform_status",
+    IpAddress = "ip_address",
+    UnparsedTrailing = "unparsed_trailing",
+}
+
+pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<(), FieldError> {
+    let end = f
+        .time(F::Time)?
+        .ok_or_else(|| FieldError::new("time", "-", "is missing: every line needs its time"))?;
+    let start = f.time(F::RequestCreationTime)?;
+    let status = f.int(F::ElbStatusCode)?;
+    let target_status = f.int(F::TargetStatusCode)?;
+
+    doc.event.duration = start
+        .as_ref()
+        .map(|s| (end.epoch_micros - s.epoch_micros) * 1_000);
+    doc.event.start = start.map(|s| s.rfc3339);
+    doc.event.end = Some(end.rfc3339.clone());
+    doc.timestamp = end.rfc3339;
+
+    if let Some(client) = f.address(F::Client)? {
+        doc.source = Some(client.endpoint());
+    }
+    let target = f.address(F::Target)?;
+    let backend = (target.is_some() || target_status.is_some()).then(|| Backend {
+        ip: target.as_ref().and_then(|t| t.ip),
+        port: target.as_ref().map(|t| t.port),
+        http: target_status.map(|status_code| HttpResponseOnly {
+            response: StatusCode { status_code },
+        }),
+    });
+
+    request::fill_http(
+        doc,
+        f.str(F::Request),
+        status,
+        f.int(F::ReceivedBytes)?,
+        f.int(F::SentBytes)?,
+    );
+    doc.user_agent = f.str(F::UserAgent).map(|original| UserAgent { original });
+    let cipher = f.str(F::SslCipher);
+    let protocol = f.str(F::SslProtocol);
+    doc.tls = request::tls(cipher, protocol);
+    let trace_id = f.str(F::TraceId);
+    doc.trace = trace_id.map(|id| Trace { id });
+    if let Some(domain) = f.str(F::DomainName) {
+        doc.destination = Some(Endpoint {
+            domain: Some(domain.into()),
+            ..Endpoint::default()
+        });
+    }
+
+    let target_status_list = f.str(F::TargetStatusCodeList);
+    if let Some(list) = target_status_list {
+        if let Some(bad) = List::new(list, ListSep::Space).items().find(|i| i.parse::<i64>().is_err()) {
+            return Err(FieldError::new(F::TargetStatusCodeList.name(), bad, "is not a number"));
+        }
+    }
+    let kind = f.str(F::Type);
+    doc.aws.elb = Some(Box::new(Elb {
+        kind,
+        protocol: kind,
+        name: f.str(F::Elb),
+        backend,
+        request_processing_time: f.measured(F::RequestProcessingTime)?.map(|sec| Seconds { sec }),
+        backend_processing_time: f.measured(F::TargetProcessingTime)?.map(|sec| Seconds { sec }),
+        response_processing_time: f.measured(F::ResponseProcessingTime)?.map(|sec| Seconds { sec }),
+        ssl_cipher: cipher,
+        ssl_protocol: protocol,
+        target_group: f.str(F::TargetGroupArn).map(|arn| Arn { arn }),
+        trace_id,
+        chosen_cert: f.str(F::ChosenCertArn).map(|arn| Cert {
+            arn: Some(arn),
+            serial: None,
+        }),
+        matched_rule_priority: f.int(F::MatchedRulePriority)?.filter(|p| *p != -1),
+        action_executed: f.str(F::ActionsExecuted).map(|a| List::new(a, ListSep::Comma)),
+        redirect_url: f.str(F::RedirectUrl),
+        error: f.str(F::ErrorReason).map(|reason| Reason { reason }),
+        target_port: f.str(F::TargetPortList).map(|l| List::new(l, ListSep::Space)),
+        target_status_code: target_status_list.map(|l| IntList(List::new(l, ListSep::Space))),
+        classification: f.str(F::Classification),
+        classification_reason: f.str(F::ClassificationReason),
+        connection_trace_id: f.str(F::ConnTraceId),
+        transformed_host: f.str(F::TransformedHost),
+        transformed_uri: f.str(F::TransformedUri),
+        request_transform_status: f.str(F::RequestTransformStatus),
+        node_ip: match f.str(F::IpAddress) {
+            Some(ip) => Some(valid_ip(ip).ok_or_else(|| {
+                FieldError::new(F::IpAddress.name(), ip, "is not an IP address")
+            })?),
+            None => None,
+        },
+        unparsed_trailing: f.str(F::UnparsedTrailing).map(|t| List {
+            keep_dashes: true,
+            ..List::new(t, ListSep::Tokens)
+        }),
+        ..Elb::default()
+    }));
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! Typed access to the fields a pattern captured, with errors that name the field and value.
+
+use std::fmt;
+
+use crate::document::Endpoint;
+use crate::format::LogFormat;
+use crate::grok::{Captures, Pattern};
+use crate::timestamp::{self, Timestamp};
+
+/// Declares a builder's field names (AWS's names, as in `patterns/`) and an index for each.
+macro_rules! field_names {
+    ($($id:ident = $name:literal),* $(,)?) => {
+        pub(super) const FIELDS: &[&str] = &[$($name),*];
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+        #[derive(Clone, Copy)]
+        pub(super) enum F { $($id),* }
+        impl From<F> for usize {
+            fn from(f: F) -> usize {
+                f as usize
+            }
+        }
+        impl F {
+            #[allow(dead_code)]
+            pub(super) fn name(self) -> &'static str {
+                FIELDS[self as usize]
+            }
+        }
+    };
+}
+pub(super) use field_names;
+
+/// A value that does not convert: `elb_status_code: "2OO" is not a number`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {} {why}", super::excerpt(.value))]
+pub struct FieldError {
+    pub field: String,
+    pub value: String,
+    pub why: &'static str,
+}
+
+impl FieldError {
+    pub fn new(field: &str, value: &str, why: &'static str) -> Self {
+        Self {
+            field: field.to_string(),
+            value: value.to_string(),
+            why,
+        }
+    }
+}
+
+impl From<FieldError> for String {
+    fn from(e: FieldError) -> String {
+        e.to_string()
+    }
+}
+
+/// For one format: the pattern slot of each field its builder knows.
+pub(super) struct SlotMap {
+    by_field: Vec<Option<usize>>,
+    names: &'static [&'static str],
+}
+
+impl SlotMap {
+    pub fn resolve(format: LogFormat, pattern: &Pattern) -> Self {
+        let names = match format {
+            LogFormat::Alb => super::alb::FIELDS,
+            LogFormat::AlbConnection => super::connection::FIELDS,
+            LogFormat::Nlb => super::nlb::FIELDS,
+            LogFormat::Elb => super::elb::FIELDS,
+        };
+        Self {
+            by_field: names.iter().map(|n| pattern.slot(n)).collect(),
+            names,
+        }
+    }
+
+    /// True when pattern slot `slot` is a field the builder knows.
+    pub fn knows(&self, slot: usize) -> bool {
+        self.by_field.contains(&Some(slot))
+    }
+}
+
+/// The captured fields of one line.
+pub(super) struct Fields<'a, 'p> {
+    line: &'a str,
+    caps: &'p Captures,
+    slots: &'p SlotMap,
+}
+
+impl<'a, 'p> Fields<'a, 'p> {
+    pub fn new(line: &'a str, caps: &'p Captures, slots: &'p SlotMap) -> Self {
+        Self { line, caps, slots }
+    }
+
+    fn slot(&self, field: impl Into<usize>) -> Option<usize> {
+        self.slots.by_field.get(field.into()).copied().flatten()
+    }
+
+    fn name(&self, field: usize) -> &'static str {
+        self.slots.names[field]
+    }
+
+    /// The text of a pattern slot, `None` for `-` and empty (no value).
+    pub fn value(&self, slot: Option<usize>) -> Option<&'a str> {
+        let (start, end) = self.caps.span(slot?)?;
+        let text = self.line.get(start..end)?;
+        (text != "-" && !text.is_empty()).then_some(text)
+    }
+
+    /// A string field; `None` when absent, `-` or empty.
+    pub fn str(&self, field: impl Into<usize>) -> Option<&'a str> {
+        self.value(self.slot(field))
+    }
+
+    pub fn int(&self, field: impl Into<usize> + Copy) -> Result<Option<i64>, FieldError> {
+        self.convert(field, "is not a number", |t| t.parse::<i64>().ok())
+    }
+
+    pub fn float(&self, field: impl Into<usize> + Copy) -> Result<Option<f64>, FieldError> {
+        self.convert(field, "is not a number", |t| {
+            t.parse::<f64>().ok().filter(|f| f.is_finite())
+        })
+    }
+
+    /// A `*_processing_time` or rule priority: `-1` means "not measured", so absent.
+    pub fn measured(&self, field: impl Into<usize> + Copy) -> Result<Option<f64>, FieldError> {
+        Ok(self.float(field)?.filter(|v| *v != -1.0))
+    }
+
+    pub fn time(&self, field: impl Into<usize> + Copy) -> Result<Option<Timestamp<'a>>, FieldError> {
+        self.convert(field, "is not an ISO-8601 UTC time", timestamp::parse)
+    }
+
+    pub fn port(&self, field: impl Into<usize> + Copy) -> Result<Option<u16>, FieldError> {
+        self.convert(field, "is not a port number", |t| t.parse::<u16>().ok())
+    }
+
+    fn convert<T>(
+        &self,
+        field: impl Into<usize> + Copy,
+        why: &'static str,
+        f: impl FnOnce(&'a str) -> Option<T>,
+    ) -> Result<Option<T>, FieldError> {
+        match self.str(field) {
+            None => Ok(None),
+            Some(text) => f(text)
+                .map(Some)
+                .ok_or_else(|| FieldError::new(self.name(field.into()), text, why)),
+        }
+    }
+
+    /// `ip:port` as the logs write it (IPv6 without brackets): split at the last colon.
+    pub fn address(&self, field: impl Into<usize> + Copy) -> Result<Option<Address<'a>>, FieldError> {
+        let Some(text) = self.str(field) else {
+            return Ok(None);
+        };
+        let bad = || FieldError::new(self.name(field.into()), text, "is not ip:port");
+        let (host, port) = text.rsplit_once(':').ok_or_else(bad)?;
+        let port = port.parse::<u16>().map_err(|_| bad())?;
+        Ok(Some(Address {
+            ip: valid_ip(host),
+            host,
+            port,
+        }))
+    }
+}
+
+/// A client or target address.
+pub(super) struct Address<'a> {
+    pub host: &'a str,
+    /// The host when it is a valid IP address (for `ip`-typed fields).
+    pub ip: Option<&'a str>,
+    pub port: u16,
+}
+
+impl<'a> Address<'a> {
+    /// `source.*`: the host as address, the IP when it is one, the port.
+    pub fn endpoint(&self) -> Endpoint<'a> {
+        Endpoint {
+            address: Some(self.host),
+            ip: self.ip,
+            port: Some(self.port),
+            ..Endpoint::default()
+        }
+    }
+}
+
+/// `text` if it is an IPv4 or IPv6 address.
+pub(super) fn valid_ip(text: &str) -> Option<&str> {
+    text.parse::<std::net::IpAddr>().ok().map(|_| text)
+}
+
+impl fmt::Debug for Fields<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fields").field("line", &self.line).finish()
+    }
+}

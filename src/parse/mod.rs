@@ -1,0 +1,323 @@
+//! The parser: one line in, one document out. Pure: no I/O, no clock.
+//!
+//! A line is matched with its format's grok pattern (`patterns/`), then the format's builder turns
+//! the captured fields into a typed [`Document`]. A line that does not match, or whose field does
+//! not convert, becomes a failure document that says which field and what value.
+
+mod alb;
+mod connection;
+mod elb;
+mod fields;
+mod nlb;
+mod request;
+
+use std::borrow::Cow;
+
+use crate::document::{
+    Aws, Cloud, Document, ErrorInfo, Event, Extra, ExtraValue, Id, Key, Log, Name, Path, S3,
+};
+use crate::format::{FormatChoice, LogFormat};
+use crate::grok::{Captures, Conversion, GrokError, MatchFailure, Pattern, PatternLibrary};
+use crate::object_key::ObjectInfo;
+use crate::timestamp;
+
+pub use fields::FieldError;
+use fields::{Fields, SlotMap};
+
+pub const FAILURE_TAG: &str = "_albingest_parse_failure";
+
+/// Compiled patterns for every format, and what to do with each line.
+pub struct Parser {
+    formats: Vec<CompiledFormat>,
+    choice: FormatChoice,
+    keep_original: bool,
+    /// `@timestamp` of a failure document whose line and object name carry no time.
+    fallback_time: String,
+}
+
+struct CompiledFormat {
+    pattern: Pattern,
+    slots: SlotMap,
+    /// Slots the builder does not know: user fields, emitted under their own names.
+    extra: Vec<usize>,
+}
+
+/// Per-line state reused across lines (one capture buffer per format).
+pub struct Scratch {
+    captures: Vec<Captures>,
+}
+
+/// One parsed line.
+#[derive(Debug)]
+pub struct ParsedLine<'a> {
+    pub format: LogFormat,
+    pub document: Document<'a>,
+    /// True for a failure document.
+    pub failed: bool,
+}
+
+impl ParsedLine<'_> {
+    /// `YYYY-MM-DD` of the document's `@timestamp` (the daily index).
+    pub fn date(&self) -> &str {
+        self.document.timestamp.get(..10).unwrap_or("1970-01-01")
+    }
+}
+
+impl Parser {
+    /// Compiles the top-level pattern of every format from `library`.
+    pub fn new(library: &PatternLibrary, choice: FormatChoice) -> Result<Self, GrokError> {
+        library.check()?;
+        let formats = LogFormat::ALL
+            .into_iter()
+            .map(|format| {
+                let pattern = library.compile(format.pattern_name())?;
+                let slots = SlotMap::resolve(format, &pattern);
+                let extra = (0..pattern.fields().len())
+                    .filter(|s| !slots.knows(*s))
+                    .collect();
+                Ok(CompiledFormat {
+                    pattern,
+                    slots,
+                    extra,
+                })
+            })
+            .collect::<Result<_, GrokError>>()?;
+        Ok(Self {
+            formats,
+            choice,
+            keep_original: false,
+            fallback_time: timestamp::format_epoch_seconds(0),
+        })
+    }
+
+    /// The parser with the embedded patterns.
+    pub fn embedded() -> Self {
+        Self::new(&PatternLibrary::embedded(), FormatChoice::Auto)
+            .expect("embedded patterns are checked by the test suite")
+    }
+
+    /// Adds `event.original` (the raw line) to every document, not only to failures.
+    pub fn keep_original(mut self, keep: bool) -> Self {
+        self.keep_original = keep;
+        self
+    }
+
+    /// The time given to failure documents that carry no time of their own (RFC 3339).
+    pub fn fallback_time(mut self, time: String) -> Self {
+        self.fallback_time = time;
+        self
+    }
+
+    pub fn pattern(&self, format: LogFormat) -> &Pattern {
+        &self.compiled(format).pattern
+    }
+
+    fn compiled(&self, format: LogFormat) -> &CompiledFormat {
+        let i = LogFormat::ALL.iter().position(|f| *f == format).unwrap_or(0);
+        &self.formats[i]
+    }
+
+    pub fn scratch(&self) -> Scratch {
+        Scratch {
+            captures: self.formats.iter().map(|f| f.pattern.new_captures()).collect(),
+        }
+    }
+
+    /// The format of a line of `object`: `--format`, else the object's name, else the line.
+    pub fn format_of(&self, object: &ObjectInfo, line: &str) -> LogFormat {
+        match self.choice {
+            FormatChoice::Fixed(format) => format,
+            FormatChoice::Auto => object
+                .format
+                .unwrap_or_else(|| LogFormat::sniff(line.as_bytes())),
+        }
+    }
+
+    /// Parses one line (without its line end) that starts at byte `offset` of `object`.
+    pub fn parse<'a>(
+        &'a self,
+        object: &'a ObjectInfo,
+        line: &'a str,
+        offset: u64,
+        scratch: &mut Scratch,
+    ) -> ParsedLine<'a> {
+        let format = self.format_of(object, line);
+        let index = LogFormat::ALL.iter().position(|f| *f == format).unwrap_or(0);
+        let compiled = &self.formats[index];
+        let caps = &mut scratch.captures[index];
+        let mut document = provenance(object, offset, format);
+        let outcome = match compiled.pattern.match_line(line.as_bytes(), caps) {
+            Ok(()) => {
+                let fields = Fields::new(line, caps, &compiled.slots);
+                let built = match format {
+                    LogFormat::Alb => alb::build(&fields, &mut document),
+                    LogFormat::AlbConnection => connection::build(&fields, &mut document),
+                    LogFormat::Nlb => nlb::build(&fields, &mut document),
+                    LogFormat::Elb => elb::build(&fields, &mut document),
+                };
+                built
+                    .map_err(String::from)
+                    .and_then(|()| extra_fields(compiled, &fields, &mut document.extra))
+            }
+            Err(failure) => Err(describe_failure(format, &compiled.pattern, line, &failure)),
+        };
+        match outcome {
+            Ok(()) => {
+                if self.keep_original {
+                    document.event.original = Some(line);
+                }
+                ParsedLine {
+                    format,
+                    document,
+                    failed: false,
+                }
+            }
+            Err(message) => self.failure(object, line, offset, format, message),
+        }
+    }
+
+    /// The failure document of a line: the raw line, the reason, the provenance.
+    pub fn failure<'a>(
+        &self,
+        object: &'a ObjectInfo,
+        line: &'a str,
+        offset: u64,
+        format: LogFormat,
+        message: String,
+    ) -> ParsedLine<'a> {
+        let own_time = line
+            .split(' ')
+            .take(2)
+            .find_map(|t| timestamp::parse(t).map(|t| t.rfc3339));
+        let timestamp = own_time
+            .or_else(|| object.delivery_time.as_deref().map(Cow::Borrowed))
+            .unwrap_or_else(|| Cow::Owned(self.fallback_time.clone()));
+        let mut document = provenance(object, offset, format);
+        document.timestamp = timestamp;
+        document.event.kind = "pipeline_error";
+        document.event.category = None;
+        document.event.original = Some(line);
+        document.error = Some(ErrorInfo { message });
+        document.tags = Some(&[FAILURE_TAG]);
+        ParsedLine {
+            format,
+            document,
+            failed: true,
+        }
+    }
+}
+
+/// The fields every document of `object` carries.
+fn provenance<'a>(object: &'a ObjectInfo, offset: u64, format: LogFormat) -> Document<'a> {
+    Document {
+        event: Event {
+            kind: "event",
+            category: Some(match format {
+                LogFormat::Alb | LogFormat::Elb => &["web"],
+                LogFormat::AlbConnection | LogFormat::Nlb => &["network"],
+            }),
+            dataset: format.dataset(),
+            ..Event::default()
+        },
+        cloud: Some(Cloud {
+            provider: "aws",
+            region: object.region.as_deref(),
+            account: object.account_id.as_deref().map(|id| Id { id }),
+        }),
+        aws: Aws {
+            elb: None,
+            s3: object.bucket.as_deref().map(|bucket| S3 {
+                bucket: Name { name: bucket },
+                object: Key { key: &object.key },
+            }),
+        },
+        log: Log {
+            offset,
+            file: Path {
+                path: &object.file_path,
+            },
+        },
+        ..Document::default()
+    }
+}
+
+fn extra_fields<'a>(
+    compiled: &'a CompiledFormat,
+    fields: &Fields<'a, '_>,
+    extra: &mut Extra<'a>,
+) -> Result<(), String> {
+    for slot in &compiled.extra {
+        let spec = &compiled.pattern.fields()[*slot];
+        let Some(text) = fields.value(Some(*slot)) else {
+            continue;
+        };
+        let value = match spec.conversion {
+            None => ExtraValue::Str(text),
+            Some(Conversion::Int) => text
+                .parse()
+                .map(ExtraValue::Int)
+                .map_err(|_| FieldError::new(&spec.name, text, "is not an integer").to_string())?,
+            Some(Conversion::Float) => text
+                .parse()
+                .map(ExtraValue::Float)
+                .map_err(|_| FieldError::new(&spec.name, text, "is not a number").to_string())?,
+        };
+        extra.0.push((&spec.name, value));
+    }
+    Ok(())
+}
+
+/// Turns a match failure into a message that names the field and the value.
+fn describe_failure(format: LogFormat, pattern: &Pattern, line: &str, f: &MatchFailure) -> String {
+    let at_end = f.offset >= line.len();
+    let count = crate::document::Tokens { rest: line }.count();
+    if let Some(required) = pattern.required_fields() {
+        if at_end && count < required {
+            return format!(
+                "line has {count} field{}, {} has at least {required}",
+                if count == 1 { "" } else { "s" },
+                format.describe()
+            );
+        }
+    }
+    let Some(field) = &f.field else {
+        return format!(
+            "line is not {} (no match at byte {}: {})",
+            format.describe(),
+            f.offset,
+            excerpt(line.get(f.offset..).unwrap_or(""))
+        );
+    };
+    let token_text = line.get(f.field_start..).unwrap_or("");
+    let quoted = f.field_start > 0 && line.as_bytes()[f.field_start - 1] == b'"';
+    if quoted && at_end && f.expected_delimiter {
+        return format!(
+            "{field}: quoted value has no closing quote: {}",
+            excerpt(token_text)
+        );
+    }
+    let token = if quoted {
+        crate::document::Tokens {
+            rest: line.get(f.field_start - 1..).unwrap_or(""),
+        }
+        .next()
+        .unwrap_or("")
+    } else {
+        token_text.split(' ').next().unwrap_or("")
+    };
+    let syntax = f.syntax.as_deref().unwrap_or("?");
+    format!("{field}: {} does not match %{{{syntax}}}", excerpt(token))
+}
+
+/// A value quoted for a message, cut to a readable length.
+pub(crate) fn excerpt(text: &str) -> String {
+    const MAX: usize = 120;
+    if text.len() <= MAX {
+        return format!("{text:?}");
+    }
+    let mut end = MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{:?}… ({} bytes)", &text[..end], text.len())
+}
