@@ -64,16 +64,19 @@ impl IndexPrefixes {
 }
 
 fn format_index(format: LogFormat) -> usize {
-    LogFormat::ALL.iter().position(|f| *f == format).unwrap_or(0)
+    LogFormat::ALL
+        .iter()
+        .position(|f| *f == format)
+        .unwrap_or(0)
 }
 
 fn valid_index_prefix(prefix: &str) -> bool {
     !prefix.is_empty()
         && prefix.len() <= 200
         && !prefix.starts_with(['-', '_', '.', '+'])
-        && prefix
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'))
+        && prefix.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
+        })
 }
 
 /// The object part of every `_id` from one object: 72 bits of a hash of bucket and key.
@@ -114,7 +117,10 @@ mod tests {
         assert_eq!(h.document_id(0), h.document_id(0));
         assert_ne!(h.document_id(0), h.document_id(1));
         assert_ne!(h, ObjectHash::new(Some("bucket2"), "AWSLogs/x.log.gz"));
-        assert_ne!(ObjectHash::new(Some("a"), "b/c"), ObjectHash::new(Some("a/b"), "c"));
+        assert_ne!(
+            ObjectHash::new(Some("a"), "b/c"),
+            ObjectHash::new(Some("a/b"), "c")
+        );
         assert!(h.document_id(u64::MAX).len() <= 40);
         // Pinned: ids must never change between releases, or re-ingesting duplicates documents.
         assert_eq!(

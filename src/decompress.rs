@@ -71,7 +71,11 @@ mod tests {
     #[test]
     fn reads_plain_gzip_and_multi_member_gzip() {
         let mut out = String::new();
-        decode(io::Cursor::new(b"plain\n".to_vec())).unwrap().reader.read_to_string(&mut out).unwrap();
+        decode(io::Cursor::new(b"plain\n".to_vec()))
+            .unwrap()
+            .reader
+            .read_to_string(&mut out)
+            .unwrap();
         assert_eq!(out, "plain\n");
         let mut two = gz(b"one\n");
         two.extend(gz(b"two\n"));

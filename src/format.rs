@@ -115,7 +115,9 @@ impl FromStr for LogFormat {
         Self::ALL
             .into_iter()
             .find(|f| f.name() == s)
-            .ok_or_else(|| format!("unknown format {s:?} (use auto, alb, alb-connection, nlb or elb)"))
+            .ok_or_else(|| {
+                format!("unknown format {s:?} (use auto, alb, alb-connection, nlb or elb)")
+            })
     }
 }
 
@@ -163,20 +165,32 @@ mod tests {
             ("ELBAccessLogTestFile", None),
         ];
         for (file, want) in cases {
-            assert_eq!(LogFormat::from_object_name(&format!("{dir}{file}")), want, "{file}");
+            assert_eq!(
+                LogFormat::from_object_name(&format!("{dir}{file}")),
+                want,
+                "{file}"
+            );
         }
     }
 
     #[test]
     fn lines_are_sniffed() {
-        assert_eq!(LogFormat::sniff(b"h2 2026-01-01T00:00:00.000000Z app/x/y"), LogFormat::Alb);
-        assert_eq!(LogFormat::sniff(b"tls 2.0 2018-12-20T02:59:40 net/x/y"), LogFormat::Nlb);
+        assert_eq!(
+            LogFormat::sniff(b"h2 2026-01-01T00:00:00.000000Z app/x/y"),
+            LogFormat::Alb
+        );
+        assert_eq!(
+            LogFormat::sniff(b"tls 2.0 2018-12-20T02:59:40 net/x/y"),
+            LogFormat::Nlb
+        );
         assert_eq!(
             LogFormat::sniff(b"2023-11-01T00:00:00.000000Z 1.2.3.4 50000 443 TLSv1.2"),
             LogFormat::AlbConnection
         );
         assert_eq!(
-            LogFormat::sniff(b"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80"),
+            LogFormat::sniff(
+                b"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80"
+            ),
             LogFormat::Elb
         );
         assert_eq!(LogFormat::sniff(b"garbage"), LogFormat::Alb);

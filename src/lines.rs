@@ -123,7 +123,11 @@ mod tests {
         let got = lines(b"a\r\n\nbb\nccc");
         assert_eq!(
             got,
-            vec![(0, 1, "a".into()), (4, 3, "bb".into()), (7, 4, "ccc".into())]
+            vec![
+                (0, 1, "a".into()),
+                (4, 3, "bb".into()),
+                (7, 4, "ccc".into())
+            ]
         );
     }
 
@@ -142,6 +146,9 @@ mod tests {
         assert!(first.truncated);
         assert_eq!(first.text.len(), MAX_LINE);
         let second = r.next_line().unwrap().unwrap();
-        assert_eq!((second.offset, &*second.text), ((MAX_LINE + 11) as u64, "next"));
+        assert_eq!(
+            (second.offset, &*second.text),
+            ((MAX_LINE + 11) as u64, "next")
+        );
     }
 }

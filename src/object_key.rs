@@ -111,7 +111,14 @@ mod tests {
         assert_eq!(info.account_id.as_deref(), Some("123456789012"));
         assert_eq!(info.region.as_deref(), Some("eu-west-1"));
         let info = ObjectInfo::local("ELBAccessLogTestFile");
-        assert_eq!(info, ObjectInfo { key: "ELBAccessLogTestFile".into(), file_path: "ELBAccessLogTestFile".into(), ..Default::default() });
+        assert_eq!(
+            info,
+            ObjectInfo {
+                key: "ELBAccessLogTestFile".into(),
+                file_path: "ELBAccessLogTestFile".into(),
+                ..Default::default()
+            }
+        );
         assert_eq!(ObjectInfo::local("x_20261399T9999Z_y").delivery_time, None);
     }
 }

@@ -22,7 +22,12 @@ impl<'a> Timestamp<'a> {
 /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction][Z]`; `None` when it is not a valid time of that form.
 pub fn parse(text: &str) -> Option<Timestamp<'_>> {
     let b = text.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':'
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
     {
         return None;
     }

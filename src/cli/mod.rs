@@ -58,8 +58,8 @@ pub struct ParseOptions {
 
 impl ParseOptions {
     pub fn parser(&self) -> Result<Parser, String> {
-        let library = PatternLibrary::with_overrides(self.patterns.as_deref())
-            .map_err(|e| e.to_string())?;
+        let library =
+            PatternLibrary::with_overrides(self.patterns.as_deref()).map_err(|e| e.to_string())?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)

@@ -16,10 +16,12 @@ use crate::pipeline::{for_each_document, ParseStats, ReadError};
 use super::ParseOptions;
 
 #[derive(Debug, Args)]
-#[command(after_help = "Each non-empty input line gives exactly one JSON document, in input order; \
+#[command(
+    after_help = "Each non-empty input line gives exactly one JSON document, in input order; \
 a line that does not parse gives a failure document (event.kind \"pipeline_error\", error.message \
 naming the field). Exit status: 0 when every input was read (failure documents included), 1 when an \
-input could not be read.")]
+input could not be read."
+)]
 pub struct ParseArgs {
     /// Files to read, plain or gzip (sniffed); `-` or nothing reads standard input.
     #[arg(value_name = "FILE")]

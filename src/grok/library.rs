@@ -11,7 +11,10 @@ use super::GrokError;
 pub const EMBEDDED: &[(&str, &str)] = &[
     ("base.grok", include_str!("../../patterns/base.grok")),
     ("alb.grok", include_str!("../../patterns/alb.grok")),
-    ("alb-connection.grok", include_str!("../../patterns/alb-connection.grok")),
+    (
+        "alb-connection.grok",
+        include_str!("../../patterns/alb-connection.grok"),
+    ),
     ("nlb.grok", include_str!("../../patterns/nlb.grok")),
     ("elb.grok", include_str!("../../patterns/elb.grok")),
 ];
@@ -136,8 +139,5 @@ impl PatternLibrary {
 }
 
 pub(crate) fn is_pattern_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }

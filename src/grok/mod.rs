@@ -291,7 +291,7 @@ TOP %{WORD:a} %{NUM:n:int} "%{QUOTED:q}" %{HOSTPORT}(?: %{WORD:b}(?: %{TAIL:rest
     fn plan_splits_fields_and_optional_tails() {
         let p = compile(LIB, "TOP");
         assert!(p.has_plan());
-        assert_eq!(p.required_fields(), Some(4));
+        assert_eq!(p.required_fields(), Some(5));
         let got = fields(&p, r#"x 12 "a \"b\" c" ::1:80 y z "w" 1"#);
         assert_eq!(
             got,
@@ -345,7 +345,10 @@ TOP %{WORD:a} %{NUM:n:int} "%{QUOTED:q}" %{HOSTPORT}(?: %{WORD:b}(?: %{TAIL:rest
     fn unsupported_structure_falls_back_to_the_regex() {
         let p = compile("W [a-z]+\nTOP %{W:a}(?:,%{W:b})*", "TOP");
         assert!(!p.has_plan());
-        assert_eq!(fields(&p, "a,b,c"), vec![("a".into(), "a"), ("b".into(), "c")]);
+        assert_eq!(
+            fields(&p, "a,b,c"),
+            vec![("a".into(), "a"), ("b".into(), "c")]
+        );
     }
 
     #[test]

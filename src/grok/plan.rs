@@ -20,9 +20,15 @@ use super::GrokError;
 pub(super) enum Node {
     Literal(Box<[u8]>),
     Leaf(usize),
-    Optional { nodes: Vec<Node>, slots: Vec<usize> },
+    Optional {
+        nodes: Vec<Node>,
+        slots: Vec<usize>,
+    },
     /// Ordered choice: the first alternative that matches wins (`(?:a|b)`).
-    Choice { alternatives: Vec<Vec<Node>>, slots: Vec<usize> },
+    Choice {
+        alternatives: Vec<Vec<Node>>,
+        slots: Vec<usize>,
+    },
 }
 
 #[derive(Debug)]
@@ -538,7 +544,8 @@ impl<'p, 'l> Run<'p, 'l> {
                         return None;
                     };
                     for (group, slot) in groups {
-                        self.spans[*slot] = caps.get(*group).map(|m| (pos + m.start(), pos + m.end()));
+                        self.spans[*slot] =
+                            caps.get(*group).map(|m| (pos + m.start(), pos + m.end()));
                     }
                 }
                 pos + len

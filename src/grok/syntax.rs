@@ -53,12 +53,18 @@ fn reference(def: &Definition, inner: &str) -> Result<Reference, GrokError> {
     let mut parts = inner.split(':');
     let syntax = parts.next().unwrap_or_default();
     if !is_pattern_name(syntax) {
-        return Err(bad("the pattern name may only hold letters, digits and '_'"));
+        return Err(bad(
+            "the pattern name may only hold letters, digits and '_'",
+        ));
     }
     let field = match parts.next() {
         None => None,
         Some(f) if is_field_name(f) => Some(f.to_string()),
-        Some(_) => return Err(bad("the field name may only hold letters, digits, '_', '.', '@' and '-'")),
+        Some(_) => {
+            return Err(bad(
+                "the field name may only hold letters, digits, '_', '.', '@' and '-'",
+            ))
+        }
     };
     let conversion = match parts.next() {
         None => None,
@@ -200,7 +206,10 @@ mod tests {
         let l = lib("# c\nA x%{NOPE:f}");
         let err = Expander::new(&l).expand(l.get("A").unwrap()).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("test.grok:2") && msg.contains("NOPE") && msg.contains('A'), "{msg}");
+        assert!(
+            msg.contains("test.grok:2") && msg.contains("NOPE") && msg.contains('A'),
+            "{msg}"
+        );
     }
 
     #[test]

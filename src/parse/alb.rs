@@ -1,7 +1,8 @@
 //! ALB access log fields → document (`documents.md`, "ALB access log").
 
 use crate::document::{
-    Arn, Backend, Cert, Document, Elb, Endpoint, HttpResponseOnly, IntList, List, ListSep, Reason, Seconds, StatusCode, Trace, UserAgent,
+    Arn, Backend, Cert, Document, Elb, Endpoint, HttpResponseOnly, IntList, List, ListSep, Reason,
+    Seconds, StatusCode, Trace, UserAgent,
 };
 
 use super::fields::{field_names, valid_ip, FieldError, Fields};
@@ -94,50 +95,68 @@ pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<()
 
     let target_status_list = f.str(F::TargetStatusCodeList);
     if let Some(list) = target_status_list {
-        if let Some(bad) = List::new(list, ListSep::Space).items().find(|i| i.parse::<i64>().is_err()) {
-            return Err(FieldError::new(F::TargetStatusCodeList.name(), bad, "is not a number"));
+        if let Some(bad) = List::new(list, ListSep::Space)
+            .items()
+            .find(|i| i.parse::<i64>().is_err())
+        {
+            return Err(FieldError::new(
+                F::TargetStatusCodeList.name(),
+                bad,
+                "is not a number",
+            ));
         }
     }
     let kind = f.str(F::Type);
-    doc.aws.elb = Some(Box::new(Elb {
-        kind,
-        protocol: kind,
-        name: f.str(F::Elb),
-        backend,
-        request_processing_time: f.measured(F::RequestProcessingTime)?.map(|sec| Seconds { sec }),
-        backend_processing_time: f.measured(F::TargetProcessingTime)?.map(|sec| Seconds { sec }),
-        response_processing_time: f.measured(F::ResponseProcessingTime)?.map(|sec| Seconds { sec }),
-        ssl_cipher: cipher,
-        ssl_protocol: protocol,
-        target_group: f.str(F::TargetGroupArn).map(|arn| Arn { arn }),
-        trace_id,
-        chosen_cert: f.str(F::ChosenCertArn).map(|arn| Cert {
-            arn: Some(arn),
-            serial: None,
-        }),
-        matched_rule_priority: f.int(F::MatchedRulePriority)?.filter(|p| *p != -1),
-        action_executed: f.str(F::ActionsExecuted).map(|a| List::new(a, ListSep::Comma)),
-        redirect_url: f.str(F::RedirectUrl),
-        error: f.str(F::ErrorReason).map(|reason| Reason { reason }),
-        target_port: f.str(F::TargetPortList).map(|l| List::new(l, ListSep::Space)),
-        target_status_code: target_status_list.map(|l| IntList(List::new(l, ListSep::Space))),
-        classification: f.str(F::Classification),
-        classification_reason: f.str(F::ClassificationReason),
-        connection_trace_id: f.str(F::ConnTraceId),
-        transformed_host: f.str(F::TransformedHost),
-        transformed_uri: f.str(F::TransformedUri),
-        request_transform_status: f.str(F::RequestTransformStatus),
-        node_ip: match f.str(F::IpAddress) {
-            Some(ip) => Some(valid_ip(ip).ok_or_else(|| {
-                FieldError::new(F::IpAddress.name(), ip, "is not an IP address")
-            })?),
-            None => None,
-        },
-        unparsed_trailing: f.str(F::UnparsedTrailing).map(|t| List {
-            keep_dashes: true,
-            ..List::new(t, ListSep::Tokens)
-        }),
-        ..Elb::default()
-    }));
+    doc.aws.elb =
+        Some(Box::new(Elb {
+            kind,
+            protocol: kind,
+            name: f.str(F::Elb),
+            backend,
+            request_processing_time: f
+                .measured(F::RequestProcessingTime)?
+                .map(|sec| Seconds { sec }),
+            backend_processing_time: f
+                .measured(F::TargetProcessingTime)?
+                .map(|sec| Seconds { sec }),
+            response_processing_time: f
+                .measured(F::ResponseProcessingTime)?
+                .map(|sec| Seconds { sec }),
+            ssl_cipher: cipher,
+            ssl_protocol: protocol,
+            target_group: f.str(F::TargetGroupArn).map(|arn| Arn { arn }),
+            trace_id,
+            chosen_cert: f.str(F::ChosenCertArn).map(|arn| Cert {
+                arn: Some(arn),
+                serial: None,
+            }),
+            matched_rule_priority: f.int(F::MatchedRulePriority)?.filter(|p| *p != -1),
+            action_executed: f
+                .str(F::ActionsExecuted)
+                .map(|a| List::new(a, ListSep::Comma)),
+            redirect_url: f.str(F::RedirectUrl),
+            error: f.str(F::ErrorReason).map(|reason| Reason { reason }),
+            target_port: f
+                .str(F::TargetPortList)
+                .map(|l| List::new(l, ListSep::Space)),
+            target_status_code: target_status_list.map(|l| IntList(List::new(l, ListSep::Space))),
+            classification: f.str(F::Classification),
+            classification_reason: f.str(F::ClassificationReason),
+            connection_trace_id: f.str(F::ConnTraceId),
+            transformed_host: f.str(F::TransformedHost),
+            transformed_uri: f.str(F::TransformedUri),
+            request_transform_status: f.str(F::RequestTransformStatus),
+            node_ip: match f.str(F::IpAddress) {
+                Some(ip) => Some(valid_ip(ip).ok_or_else(|| {
+                    FieldError::new(F::IpAddress.name(), ip, "is not an IP address")
+                })?),
+                None => None,
+            },
+            unparsed_trailing: f.str(F::UnparsedTrailing).map(|t| List {
+                keep_dashes: true,
+                ..List::new(t, ListSep::Tokens)
+            }),
+            ..Elb::default()
+        }));
     Ok(())
 }

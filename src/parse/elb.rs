@@ -61,9 +61,15 @@ pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<()
                 response: StatusCode { status_code },
             }),
         }),
-        request_processing_time: f.measured(F::RequestProcessingTime)?.map(|sec| Seconds { sec }),
-        backend_processing_time: f.measured(F::BackendProcessingTime)?.map(|sec| Seconds { sec }),
-        response_processing_time: f.measured(F::ResponseProcessingTime)?.map(|sec| Seconds { sec }),
+        request_processing_time: f
+            .measured(F::RequestProcessingTime)?
+            .map(|sec| Seconds { sec }),
+        backend_processing_time: f
+            .measured(F::BackendProcessingTime)?
+            .map(|sec| Seconds { sec }),
+        response_processing_time: f
+            .measured(F::ResponseProcessingTime)?
+            .map(|sec| Seconds { sec }),
         ssl_cipher: cipher,
         ssl_protocol: protocol,
         unparsed_trailing: f.str(F::UnparsedTrailing).map(|t| List {

@@ -127,7 +127,10 @@ impl<'a, 'p> Fields<'a, 'p> {
         Ok(self.float(field)?.filter(|v| *v != -1.0))
     }
 
-    pub fn time(&self, field: impl Into<usize> + Copy) -> Result<Option<Timestamp<'a>>, FieldError> {
+    pub fn time(
+        &self,
+        field: impl Into<usize> + Copy,
+    ) -> Result<Option<Timestamp<'a>>, FieldError> {
         self.convert(field, "is not an ISO-8601 UTC time", timestamp::parse)
     }
 
@@ -150,7 +153,10 @@ impl<'a, 'p> Fields<'a, 'p> {
     }
 
     /// `ip:port` as the logs write it (IPv6 without brackets): split at the last colon.
-    pub fn address(&self, field: impl Into<usize> + Copy) -> Result<Option<Address<'a>>, FieldError> {
+    pub fn address(
+        &self,
+        field: impl Into<usize> + Copy,
+    ) -> Result<Option<Address<'a>>, FieldError> {
         let Some(text) = self.str(field) else {
             return Ok(None);
         };

@@ -113,13 +113,20 @@ impl Parser {
     }
 
     fn compiled(&self, format: LogFormat) -> &CompiledFormat {
-        let i = LogFormat::ALL.iter().position(|f| *f == format).unwrap_or(0);
+        let i = LogFormat::ALL
+            .iter()
+            .position(|f| *f == format)
+            .unwrap_or(0);
         &self.formats[i]
     }
 
     pub fn scratch(&self) -> Scratch {
         Scratch {
-            captures: self.formats.iter().map(|f| f.pattern.new_captures()).collect(),
+            captures: self
+                .formats
+                .iter()
+                .map(|f| f.pattern.new_captures())
+                .collect(),
         }
     }
 
@@ -142,7 +149,10 @@ impl Parser {
         scratch: &mut Scratch,
     ) -> ParsedLine<'a> {
         let format = self.format_of(object, line);
-        let index = LogFormat::ALL.iter().position(|f| *f == format).unwrap_or(0);
+        let index = LogFormat::ALL
+            .iter()
+            .position(|f| *f == format)
+            .unwrap_or(0);
         let compiled = &self.formats[index];
         let caps = &mut scratch.captures[index];
         let mut document = provenance(object, offset, format);
@@ -251,17 +261,16 @@ fn extra_fields<'a>(
         let Some(text) = fields.value(Some(*slot)) else {
             continue;
         };
-        let value = match spec.conversion {
-            None => ExtraValue::Str(text),
-            Some(Conversion::Int) => text
-                .parse()
-                .map(ExtraValue::Int)
-                .map_err(|_| FieldError::new(&spec.name, text, "is not an integer").to_string())?,
-            Some(Conversion::Float) => text
-                .parse()
-                .map(ExtraValue::Float)
-                .map_err(|_| FieldError::new(&spec.name, text, "is not a number").to_string())?,
-        };
+        let value =
+            match spec.conversion {
+                None => ExtraValue::Str(text),
+                Some(Conversion::Int) => text.parse().map(ExtraValue::Int).map_err(|_| {
+                    FieldError::new(&spec.name, text, "is not an integer").to_string()
+                })?,
+                Some(Conversion::Float) => text.parse().map(ExtraValue::Float).map_err(|_| {
+                    FieldError::new(&spec.name, text, "is not a number").to_string()
+                })?,
+            };
         extra.0.push((&spec.name, value));
     }
     Ok(())

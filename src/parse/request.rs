@@ -147,13 +147,29 @@ mod tests {
     #[test]
     fn request_lines_of_every_shape() {
         let r = split_request("GET https://www.example.com:443/a b?c HTTP/1.1");
-        assert_eq!((r.method, r.url, r.protocol), (Some("GET"), Some("https://www.example.com:443/a b?c"), Some("HTTP/1.1")));
+        assert_eq!(
+            (r.method, r.url, r.protocol),
+            (
+                Some("GET"),
+                Some("https://www.example.com:443/a b?c"),
+                Some("HTTP/1.1")
+            )
+        );
         let r = split_request("- http://host:80- -");
-        assert_eq!((r.method, r.url, r.protocol), (None, Some("http://host:80-"), None));
+        assert_eq!(
+            (r.method, r.url, r.protocol),
+            (None, Some("http://host:80-"), None)
+        );
         let r = split_request("- http://host:8080- ");
-        assert_eq!((r.method, r.url, r.protocol), (None, Some("http://host:8080-"), None));
+        assert_eq!(
+            (r.method, r.url, r.protocol),
+            (None, Some("http://host:8080-"), None)
+        );
         let r = split_request("GET http://host:80/ HTTP/1.0 ");
-        assert_eq!((r.method, r.url, r.protocol), (Some("GET"), Some("http://host:80/"), Some("HTTP/1.0")));
+        assert_eq!(
+            (r.method, r.url, r.protocol),
+            (Some("GET"), Some("http://host:80/"), Some("HTTP/1.0"))
+        );
         assert_eq!(split_request("- - -"), Request::default());
         assert_eq!(split_request("- - - "), Request::default());
         assert_eq!(split_request(""), Request::default());
@@ -162,13 +178,35 @@ mod tests {
     #[test]
     fn urls_split_into_parts() {
         let u = url("https://www.example.com:443/p/q.json?x=1&y=2");
-        assert_eq!((u.scheme, u.domain, u.port, u.path, u.query), (Some("https"), Some("www.example.com"), Some(443), Some("/p/q.json"), Some("x=1&y=2")));
+        assert_eq!(
+            (u.scheme, u.domain, u.port, u.path, u.query),
+            (
+                Some("https"),
+                Some("www.example.com"),
+                Some(443),
+                Some("/p/q.json"),
+                Some("x=1&y=2")
+            )
+        );
         let u = url("https://example.com");
-        assert_eq!((u.domain, u.port, u.path), (Some("example.com"), None, None));
+        assert_eq!(
+            (u.domain, u.port, u.path),
+            (Some("example.com"), None, None)
+        );
         let u = url("http://internal-service-alb.example.com:80-/");
-        assert_eq!((u.domain, u.port, u.path), (Some("internal-service-alb.example.com"), Some(80), Some("/")));
+        assert_eq!(
+            (u.domain, u.port, u.path),
+            (
+                Some("internal-service-alb.example.com"),
+                Some(80),
+                Some("/")
+            )
+        );
         let u = url("http://[2001:db8::1]:8080/x");
-        assert_eq!((u.domain, u.port, u.path), (Some("2001:db8::1"), Some(8080), Some("/x")));
+        assert_eq!(
+            (u.domain, u.port, u.path),
+            (Some("2001:db8::1"), Some(8080), Some("/x"))
+        );
         let u = url("http://host:80-");
         assert_eq!((u.domain, u.port, u.path), (Some("host"), Some(80), None));
         let u = url("http://[::1]/");

@@ -1,0 +1,118 @@
+//! `albingest parse` as a user runs it.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const LINE: &str = r#"https 2026-09-23T07:15:47.805298Z app/k8s-tileserver-617dd1df30/98e3a879de9d6b42 78.190.26.165:5815 10.20.20.37:80 0.001 0.003 0.000 200 200 153 3860 "GET https://tile-staging.terrastride.com:443/data/roads.json HTTP/1.1" "Dart/3.11 (dart:io)" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-1:702656214742:targetgroup/k8s-tileserv-tileserv-8b701414d0/ce5353cc7101de6d "Root=1-6ab37ca3-72b3ccd0353538ac305db394" "tile-staging.terrastride.com" "arn:aws:acm:us-east-1:702656214742:certificate/34ecc395-417d-479a-b9e3-2c03c1047f42" 2 2026-09-23T07:15:47.801000Z "forward" "-" "-" "10.20.20.37:80" "200" "-" "-" TID_d7917035eabacb42bea251b01fb60ab4 "-" "-" "-" 100.51.96.60 "-" "-""#;
+
+fn albingest(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_albingest"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("albingest runs");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each stdout line is JSON"))
+        .collect()
+}
+
+#[test]
+fn garbage_gives_one_failure_document_and_exit_0() {
+    let out = albingest(&["parse"], b"garbage\n");
+    assert!(out.status.success());
+    let docs = json_lines(&out);
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0]["event"]["kind"], "pipeline_error");
+    assert_eq!(docs[0]["event"]["original"], "garbage");
+    assert_eq!(docs[0]["tags"][0], "_albingest_parse_failure");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("1 lines, 1 documents, 1 failures"), "{stderr}");
+}
+
+#[test]
+fn a_missing_file_is_an_error_naming_it() {
+    let out = albingest(&["parse", "missing.log"], b"");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.log: cannot open"));
+}
+
+#[test]
+fn gzip_input_with_two_members_and_bulk_output() {
+    use flate2::write::GzEncoder;
+    let mut data = Vec::new();
+    for chunk in [format!("{LINE}\n"), format!("\n{LINE}\n")] {
+        let mut e = GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(chunk.as_bytes()).unwrap();
+        data.extend(e.finish().unwrap());
+    }
+    let dir = std::env::temp_dir().join(format!("albingest-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("123456789012_elasticloadbalancing_us-east-1_app.x.y_20260923T0720Z_10.0.0.1_abc.log.gz");
+    std::fs::write(&path, &data).unwrap();
+    let out = albingest(&["parse", "--bulk", path.to_str().unwrap()], b"");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 4);
+    let (a, b) = (&lines[0]["create"], &lines[2]["create"]);
+    assert_eq!(a["_index"], "alb-logs-2026.09.23");
+    assert_ne!(a["_id"], b["_id"], "two lines, two ids");
+    assert!(a["_id"].as_str().unwrap().len() <= 40);
+    assert_eq!(lines[3]["log"]["offset"], LINE.len() as u64 + 2);
+    // The same input gives the same ids on every run.
+    let again = json_lines(&albingest(&["parse", "--bulk", path.to_str().unwrap()], b""));
+    assert_eq!(again[0]["create"]["_id"], a["_id"]);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn keep_original_and_index_prefix_flags() {
+    let input = format!("{LINE}\n");
+    let out = albingest(&["parse", "--keep-original"], input.as_bytes());
+    assert_eq!(json_lines(&out)[0]["event"]["original"], LINE);
+    let out = albingest(&["parse", "--bulk", "--index-prefix", "web"], input.as_bytes());
+    assert_eq!(json_lines(&out)[0]["create"]["_index"], "web-2026.09.23");
+    let out = albingest(&["parse", "--index-prefix", "Bad"], input.as_bytes());
+    assert!(!out.status.success());
+}
+
+#[test]
+fn user_patterns_override_and_extend_the_built_in_ones() {
+    let dir = std::env::temp_dir().join(format!("albingest-patterns-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A user follows a new AWS field without a new release: name the 35th token.
+    std::fs::write(
+        dir.join("mine.grok"),
+        "ALB_FROM_CONN_TRACE_ID %{ELB_BARE:conn_trace_id} \"%{ELB_QUOTED:transformed_host}\" \"%{ELB_QUOTED:transformed_uri}\" \"%{ELB_QUOTED:request_transform_status}\" %{ELB_IP:ip_address} \"%{ELB_QUOTED:aws.elb.future_field}\"\n",
+    )
+    .unwrap();
+    let line = LINE.replacen(r#"100.51.96.60 "-" "-""#, r#"100.51.96.60 "new-value" "-""#, 1);
+    let out = albingest(&["parse", "--patterns", dir.to_str().unwrap()], format!("{line}\n").as_bytes());
+    let doc = &json_lines(&out)[0];
+    assert_eq!(doc["aws.elb.future_field"], "new-value");
+    assert_eq!(doc["aws"]["elb"]["unparsed_trailing"], serde_json::json!(["-"]));
+
+    std::fs::write(dir.join("mine.grok"), "BROKEN %{NOPE}\n").unwrap();
+    let out = albingest(&["parse", "--patterns", dir.to_str().unwrap()], b"");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("mine.grok:1") && err.contains("NOPE"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn help_explains_every_flag() {
+    let out = albingest(&["parse", "--help"], b"");
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in ["--bulk", "--format", "--patterns", "--keep-original", "--index-prefix"] {
+        assert!(help.contains(flag), "{flag} missing from\n{help}");
+    }
+}
