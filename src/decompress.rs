@@ -25,7 +25,7 @@ impl<R: Read> Read for CountingReader<R> {
 
 /// A decompressed stream and what it was.
 pub struct Decoded {
-    pub reader: Box<dyn BufRead + Send>,
+    pub reader: Box<dyn Read + Send>,
     pub gzip: bool,
     /// Bytes read from the source so far (compressed bytes for gzip).
     pub source_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -41,11 +41,9 @@ pub fn decode<R: Read + Send + 'static>(source: R) -> io::Result<Decoded> {
     let mut buffered = BufReader::with_capacity(BUFFER, counted);
     let head = buffered.fill_buf()?;
     let gzip = head.starts_with(&GZIP_MAGIC);
-    let reader: Box<dyn BufRead + Send> = if gzip {
-        Box::new(BufReader::with_capacity(
-            BUFFER,
-            MultiGzDecoder::new(buffered),
-        ))
+    // No buffer after the decoder: the line reader reads in large blocks itself.
+    let reader: Box<dyn Read + Send> = if gzip {
+        Box::new(MultiGzDecoder::new(buffered))
     } else {
         Box::new(buffered)
     };

@@ -11,6 +11,7 @@ pub mod decompress;
 pub mod document;
 pub mod format;
 pub mod grok;
+pub mod json;
 pub mod lines;
 pub mod object_key;
 pub mod parse;

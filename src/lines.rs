@@ -1,7 +1,7 @@
 //! Lines of a decompressed stream with their byte offsets, in bounded memory.
 
 use std::borrow::Cow;
-use std::io::{self, BufRead};
+use std::io::{self, Read};
 
 /// Lines longer than this are cut here (the failure document says so); ALB's longest real lines
 /// are a few tens of KB (user agents are truncated at 8 KB).
@@ -20,26 +20,40 @@ pub struct Line<'a> {
     pub truncated: bool,
 }
 
+/// Reads large blocks and hands out the lines inside them without copying each line: a line is
+/// moved only when it straddles the end of a block.
 pub struct LineReader<R> {
     reader: R,
     buf: Vec<u8>,
-    offset: u64,
+    /// Unread lines are `buf[start..end]`; `base` is the stream offset of `buf[0]`.
+    start: usize,
+    end: usize,
+    base: u64,
     number: u64,
+    eof: bool,
+    /// Skipping the rest of a line that was cut at [`MAX_LINE`].
+    skipping: bool,
 }
 
-impl<R: BufRead> LineReader<R> {
+const BLOCK: usize = 256 * 1024;
+
+impl<R: Read> LineReader<R> {
     pub fn new(reader: R) -> Self {
         Self {
             reader,
-            buf: Vec::with_capacity(4096),
-            offset: 0,
+            buf: vec![0; BLOCK],
+            start: 0,
+            end: 0,
+            base: 0,
             number: 0,
+            eof: false,
+            skipping: false,
         }
     }
 
     /// Bytes of decompressed input consumed so far.
     pub fn offset(&self) -> u64 {
-        self.offset
+        self.base + self.start as u64
     }
 
     /// Number of the last line read (0 before the first).
@@ -49,58 +63,92 @@ impl<R: BufRead> LineReader<R> {
 
     /// The next non-empty line, or `None` at the end of the stream.
     pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
-        loop {
-            self.buf.clear();
-            let start = self.offset;
-            let (consumed, truncated) = self.read_raw()?;
-            if consumed == 0 {
+        let (line_start, line_end, truncated) = loop {
+            let Some((start, mut end, truncated)) = self.next_raw()? else {
                 return Ok(None);
-            }
-            self.offset += consumed as u64;
+            };
             self.number += 1;
-            while matches!(self.buf.last(), Some(b'\n' | b'\r')) {
-                self.buf.pop();
+            while end > start && self.buf[end - 1] == b'\r' {
+                end -= 1;
             }
-            if self.buf.is_empty() {
-                continue;
+            if end > start {
+                break (start, end, truncated);
             }
-            let text = String::from_utf8_lossy(&self.buf);
-            return Ok(Some(Line {
-                offset: start,
-                number: self.number,
-                text,
-                truncated,
-            }));
-        }
+        };
+        let raw = &self.buf[line_start..line_end];
+        let text = match std::str::from_utf8(raw) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(raw),
+        };
+        Ok(Some(Line {
+            offset: self.base + line_start as u64,
+            number: self.number,
+            text,
+            truncated,
+        }))
     }
 
-    /// Reads through the next `\n`, keeping at most [`MAX_LINE`] bytes of it.
-    fn read_raw(&mut self) -> io::Result<(usize, bool)> {
-        let mut consumed = 0;
-        let mut truncated = false;
+    /// The span in `buf` of the next line without its `\n`.
+    fn next_raw(&mut self) -> io::Result<Option<(usize, usize, bool)>> {
+        let mut searched = self.start;
         loop {
-            let available = match self.reader.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[searched..self.end]) {
+                let (line_start, line_end) = (self.start, searched + i);
+                self.start = line_end + 1;
+                if self.skipping {
+                    // The tail of a cut line: not a line of its own.
+                    self.skipping = false;
+                    searched = self.start;
+                    continue;
+                }
+                return Ok(Some((line_start, line_end, false)));
+            }
+            searched = self.end;
+            if self.eof {
+                if self.start == self.end || self.skipping {
+                    self.start = self.end;
+                    return Ok(None);
+                }
+                let line_start = self.start;
+                self.start = self.end;
+                return Ok(Some((line_start, self.end, false)));
+            }
+            if self.end - self.start >= MAX_LINE {
+                // A line longer than we keep: hand out its first MAX_LINE bytes, skip the rest.
+                let line_start = self.start;
+                self.start += MAX_LINE;
+                self.skipping = true;
+                return Ok(Some((line_start, line_start + MAX_LINE, true)));
+            }
+            if self.skipping {
+                // Drop what was read of the cut line's tail.
+                self.base += self.end as u64;
+                self.start = 0;
+                self.end = 0;
+                searched = 0;
+            } else if self.start > 0 {
+                // Move the partial line to the front of the buffer.
+                self.buf.copy_within(self.start..self.end, 0);
+                self.base += self.start as u64;
+                self.end -= self.start;
+                searched -= self.start;
+                self.start = 0;
+            }
+            if self.end == self.buf.len() {
+                let grown = (self.buf.len() * 2).min(MAX_LINE + BLOCK);
+                self.buf.resize(grown, 0);
+            }
+            let n = loop {
+                match self.reader.read(&mut self.buf[self.end..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
             };
-            if available.is_empty() {
-                return Ok((consumed, truncated));
+            if n == 0 {
+                self.eof = true;
             }
-            let (take, done) = match memchr::memchr(b'\n', available) {
-                Some(i) => (i + 1, true),
-                None => (available.len(), false),
-            };
-            let room = MAX_LINE.saturating_sub(self.buf.len());
-            if take > room {
-                truncated = true;
-            }
-            self.buf.extend_from_slice(&available[..take.min(room)]);
-            self.reader.consume(take);
-            consumed += take;
-            if done {
-                return Ok((consumed, truncated));
-            }
+            self.end += n;
         }
     }
 }

@@ -1,7 +1,7 @@
 //! One object's lines through the parser: decompressed stream → lines → documents, handed to a
 //! sink (stdout for `albingest parse`, bulk batches for `albingest ingest`).
 
-use std::io::{self, BufRead};
+use std::io::{self, Read};
 
 use crate::format::LogFormat;
 use crate::lines::{Line, LineReader, MAX_LINE};
@@ -78,7 +78,7 @@ pub fn for_each_document<R, E>(
     mut sink: impl FnMut(&ParsedLine<'_>, &Line<'_>) -> Result<(), E>,
 ) -> Result<ParseStats, E>
 where
-    R: BufRead,
+    R: Read,
     E: From<ReadError>,
 {
     let mut stats = ParseStats::default();

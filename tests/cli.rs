@@ -35,7 +35,10 @@ fn garbage_gives_one_failure_document_and_exit_0() {
     assert_eq!(docs[0]["event"]["original"], "garbage");
     assert_eq!(docs[0]["tags"][0], "_albingest_parse_failure");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("1 lines, 1 documents, 1 failures"), "{stderr}");
+    assert!(
+        stderr.contains("1 lines, 1 documents, 1 failures"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -56,10 +59,16 @@ fn gzip_input_with_two_members_and_bulk_output() {
     }
     let dir = std::env::temp_dir().join(format!("albingest-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("123456789012_elasticloadbalancing_us-east-1_app.x.y_20260923T0720Z_10.0.0.1_abc.log.gz");
+    let path = dir.join(
+        "123456789012_elasticloadbalancing_us-east-1_app.x.y_20260923T0720Z_10.0.0.1_abc.log.gz",
+    );
     std::fs::write(&path, &data).unwrap();
     let out = albingest(&["parse", "--bulk", path.to_str().unwrap()], b"");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 4);
     let (a, b) = (&lines[0]["create"], &lines[2]["create"]);
@@ -68,7 +77,10 @@ fn gzip_input_with_two_members_and_bulk_output() {
     assert!(a["_id"].as_str().unwrap().len() <= 40);
     assert_eq!(lines[3]["log"]["offset"], LINE.len() as u64 + 2);
     // The same input gives the same ids on every run.
-    let again = json_lines(&albingest(&["parse", "--bulk", path.to_str().unwrap()], b""));
+    let again = json_lines(&albingest(
+        &["parse", "--bulk", path.to_str().unwrap()],
+        b"",
+    ));
     assert_eq!(again[0]["create"]["_id"], a["_id"]);
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -78,7 +90,10 @@ fn keep_original_and_index_prefix_flags() {
     let input = format!("{LINE}\n");
     let out = albingest(&["parse", "--keep-original"], input.as_bytes());
     assert_eq!(json_lines(&out)[0]["event"]["original"], LINE);
-    let out = albingest(&["parse", "--bulk", "--index-prefix", "web"], input.as_bytes());
+    let out = albingest(
+        &["parse", "--bulk", "--index-prefix", "web"],
+        input.as_bytes(),
+    );
     assert_eq!(json_lines(&out)[0]["create"]["_index"], "web-2026.09.23");
     let out = albingest(&["parse", "--index-prefix", "Bad"], input.as_bytes());
     assert!(!out.status.success());
@@ -94,11 +109,21 @@ fn user_patterns_override_and_extend_the_built_in_ones() {
         "ALB_FROM_CONN_TRACE_ID %{ELB_BARE:conn_trace_id} \"%{ELB_QUOTED:transformed_host}\" \"%{ELB_QUOTED:transformed_uri}\" \"%{ELB_QUOTED:request_transform_status}\" %{ELB_IP:ip_address} \"%{ELB_QUOTED:aws.elb.future_field}\"\n",
     )
     .unwrap();
-    let line = LINE.replacen(r#"100.51.96.60 "-" "-""#, r#"100.51.96.60 "new-value" "-""#, 1);
-    let out = albingest(&["parse", "--patterns", dir.to_str().unwrap()], format!("{line}\n").as_bytes());
+    let line = LINE.replacen(
+        r#"100.51.96.60 "-" "-""#,
+        r#"100.51.96.60 "new-value" "-""#,
+        1,
+    );
+    let out = albingest(
+        &["parse", "--patterns", dir.to_str().unwrap()],
+        format!("{line}\n").as_bytes(),
+    );
     let doc = &json_lines(&out)[0];
     assert_eq!(doc["aws.elb.future_field"], "new-value");
-    assert_eq!(doc["aws"]["elb"]["unparsed_trailing"], serde_json::json!(["-"]));
+    assert_eq!(
+        doc["aws"]["elb"]["unparsed_trailing"],
+        serde_json::json!(["-"])
+    );
 
     std::fs::write(dir.join("mine.grok"), "BROKEN %{NOPE}\n").unwrap();
     let out = albingest(&["parse", "--patterns", dir.to_str().unwrap()], b"");
@@ -112,7 +137,13 @@ fn user_patterns_override_and_extend_the_built_in_ones() {
 fn help_explains_every_flag() {
     let out = albingest(&["parse", "--help"], b"");
     let help = String::from_utf8_lossy(&out.stdout);
-    for flag in ["--bulk", "--format", "--patterns", "--keep-original", "--index-prefix"] {
+    for flag in [
+        "--bulk",
+        "--format",
+        "--patterns",
+        "--keep-original",
+        "--index-prefix",
+    ] {
         assert!(help.contains(flag), "{flag} missing from\n{help}");
     }
 }

@@ -5,7 +5,7 @@
 //! beside it: one expected document per non-empty input line, in the same order. The expected
 //! documents were written from `documents.md` and `alb-format.md`, field by field, not copied
 //! from the program's output. A line that shows a parser bug keeps the document the contract asks
-//! for, in a fixture of its own (`bug-*.log`) whose test is `#[ignore]`d with the reason.
+//! for, in a fixture of its own (`bug-*.log`).
 //!
 //! Failure documents of lines without a time of their own get the parser's fallback time, set
 //! here to a fixed value so that every field of every document can be compared.
@@ -235,34 +235,27 @@ fn golden_elb_classic() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Parser bugs: the expected documents are what documents.md asks for.
+// Cases that were once bugs (found by these tests): the expected documents are what documents.md
+// asks for.
 // ---------------------------------------------------------------------------------------------
 
-/// `matched_rule_priority` `1O` (letter O): the line must fail naming the field. The parser
-/// instead files the rest of the line (rule priority, request creation time, actions, target
-/// lists, conn_trace_id) under `aws.elb.unparsed_trailing` and reports success.
+/// `matched_rule_priority` `1O` (letter O): the line fails naming the field, rather than the rest
+/// of the line sliding into `aws.elb.unparsed_trailing`.
 #[test]
-#[ignore = "bug: a malformed known field after the request (matched_rule_priority \"1O\") is \
-            silently moved, with every later field, into aws.elb.unparsed_trailing instead of \
-            giving a failure document"]
-fn bug_malformed_rule_priority_is_a_failure() {
+fn malformed_rule_priority_is_a_failure() {
     check_golden("bug-matched-rule-priority");
 }
 
 /// The node IP (ALB field 34, connection field 15) written as `-`: absent, and the tokens after
-/// it are the unparsed trailing fields. The parser shifts the `-` into `unparsed_trailing`.
+/// it are the unparsed trailing fields (the `-` is not shifted into `unparsed_trailing`).
 #[test]
-#[ignore = "bug: a `-` in the ip_address position (ALB field 34, connection log field 15) is not \
-            taken as an absent node_ip but prepended to aws.elb.unparsed_trailing"]
-fn bug_node_ip_dash_is_absent() {
+fn node_ip_dash_is_absent() {
     check_golden("bug-node-ip-dash");
 }
 
 /// A failure document of an NLB line gets the line's own time (its third token).
 #[test]
-#[ignore = "bug: an NLB failure document gets the fallback/ingestion time instead of the line's \
-            own time (the third token of an NLB line; documents.md only spells out the second)"]
-fn bug_nlb_failure_keeps_line_time() {
+fn nlb_failure_keeps_line_time() {
     check_golden("bug-nlb-failure-time");
 }
 
@@ -339,7 +332,7 @@ fn short_line_message_counts_fields() {
     let d = parsed.document;
     assert_eq!(
         d["error"]["message"],
-        "line has 7 fields, an ALB access log line has at least 13"
+        "line has 7 fields, an ALB access log line has at least 18"
     );
     assert_eq!(d["event"]["kind"], "pipeline_error");
     assert_eq!(d["event"]["original"], line);

@@ -16,7 +16,8 @@ fn parser() -> &'static Parser {
 /// A plausible ALB line of a random layout (13 to 36 tokens).
 fn alb_line() -> impl Strategy<Value = String> {
     let ip = prop_oneof![
-        (0u8..=255, 0u8..=255, 0u8..=255, 0u8..=255).prop_map(|(a, b, c, d)| format!("{a}.{b}.{c}.{d}")),
+        (0u8..=255, 0u8..=255, 0u8..=255, 0u8..=255)
+            .prop_map(|(a, b, c, d)| format!("{a}.{b}.{c}.{d}")),
         "[0-9a-f]{1,4}(:[0-9a-f]{1,4}){7}",
         "[0-9a-f]{1,4}::[0-9a-f]{1,4}",
     ];
@@ -24,8 +25,14 @@ fn alb_line() -> impl Strategy<Value = String> {
         (ip.clone(), 0u32..65536).prop_map(|(ip, p)| format!("{ip}:{p}")),
         Just("-".to_string()),
     ];
-    let secs = prop_oneof![Just("-1".to_string()), (0u32..100000).prop_map(|n| format!("{}.{:03}", n / 1000, n % 1000))];
-    let status = prop_oneof![Just("-".to_string()), (0u32..1000).prop_map(|n| format!("{n:03}"))];
+    let secs = prop_oneof![
+        Just("-1".to_string()),
+        (0u32..100000).prop_map(|n| format!("{}.{:03}", n / 1000, n % 1000))
+    ];
+    let status = prop_oneof![
+        Just("-".to_string()),
+        (0u32..1000).prop_map(|n| format!("{n:03}"))
+    ];
     let quoted = prop_oneof![
         Just("-".to_string()),
         Just(String::new()),
@@ -38,8 +45,14 @@ fn alb_line() -> impl Strategy<Value = String> {
         Just("- http://h:8080- ".to_string()),
         "(GET|POST|X) https?://[a-z.]{1,10}(:[0-9]{1,5})?(/[a-z ?=&]{0,20})? HTTP/(1\\.1|2\\.0)",
     ];
-    let time = (0u32..86400, 0u32..1_000_000)
-        .prop_map(|(s, f)| format!("2026-11-01T{:02}:{:02}:{:02}.{f:06}Z", s / 3600, s / 60 % 60, s % 60));
+    let time = (0u32..86400, 0u32..1_000_000).prop_map(|(s, f)| {
+        format!(
+            "2026-11-01T{:02}:{:02}:{:02}.{f:06}Z",
+            s / 3600,
+            s / 60 % 60,
+            s % 60
+        )
+    });
     (
         "(http|https|h2|grpcs|ws|wss)",
         time.clone(),

@@ -49,6 +49,9 @@ pub(super) enum Scanner {
         set: Box<[bool; 256]>,
         escape: Option<u8>,
         min: usize,
+        /// When the class excludes at most three bytes (counting the escape), those bytes: the
+        /// scan then jumps with `memchr` (`[^ ]+`, `(?:[^"\\]|\\.)*`, `.*`).
+        stops: Option<Vec<u8>>,
     },
     /// The token up to the leaf's stop byte must match `regex` (anchored at both ends).
     Regex {
@@ -349,11 +352,7 @@ fn class_scanner(hir: &Hir) -> Option<Scanner> {
     }
     let min = rep.min as usize;
     match rep.sub.kind() {
-        HirKind::Class(class) => Some(Scanner::Class {
-            set: byte_set(class),
-            escape: None,
-            min,
-        }),
+        HirKind::Class(class) => Some(class_of(byte_set(class), None, min)),
         HirKind::Alternation(alts) if alts.len() == 2 => {
             let (HirKind::Class(class), HirKind::Concat(pair)) = (alts[0].kind(), alts[1].kind())
             else {
@@ -374,12 +373,30 @@ fn class_scanner(hir: &Hir) -> Option<Scanner> {
             // The scanner treats the escape pair as "escape + any byte but \n"; the class must
             // not contain the escape byte itself, or the two readings would differ.
             let any_but_newline = (0..=255u8).all(|b| any[b as usize] == (b != b'\n'));
-            (any_but_newline && !set[escape as usize]).then_some(Scanner::Class {
-                set,
-                escape: Some(escape),
-                min,
-            })
+            (any_but_newline && !set[escape as usize]).then(|| class_of(set, Some(escape), min))
         }
+        _ => None,
+    }
+}
+
+fn class_of(set: Box<[bool; 256]>, escape: Option<u8>, min: usize) -> Scanner {
+    let mut excluded: Vec<u8> = (0..=255u8).filter(|b| !set[*b as usize]).collect();
+    excluded.extend(escape);
+    Scanner::Class {
+        stops: (excluded.len() <= 3).then_some(excluded),
+        set,
+        escape,
+        min,
+    }
+}
+
+/// Index of the first of `stops` in `hay` (at most three bytes).
+#[inline]
+fn find_stop(stops: &[u8], hay: &[u8]) -> Option<usize> {
+    match *stops {
+        [a] => memchr::memchr(a, hay),
+        [a, b] => memchr::memchr2(a, b, hay),
+        [a, b, c] => memchr::memchr3(a, b, c, hay),
         _ => None,
     }
 }
@@ -458,7 +475,11 @@ impl<'p, 'l> Run<'p, 'l> {
         for node in nodes {
             match node {
                 Node::Literal(bytes) => {
-                    if self.line[pos..].starts_with(bytes) {
+                    let matched = match **bytes {
+                        [b] => self.line.get(pos) == Some(&b),
+                        _ => self.line[pos..].starts_with(bytes),
+                    };
+                    if matched {
                         pos += bytes.len();
                     } else {
                         self.fail(pos, self.last_leaf, true);
@@ -504,9 +525,21 @@ impl<'p, 'l> Run<'p, 'l> {
         let leaf = &self.plan.leaves[index];
         let line = self.line;
         let end = match &leaf.scanner {
-            Scanner::Class { set, escape, min } => {
+            Scanner::Class {
+                set,
+                escape,
+                min,
+                stops,
+            } => {
                 let mut i = pos;
                 while i < line.len() {
+                    if let Some(stops) = stops {
+                        // Jump to the next byte that can end the run (or is an escape).
+                        i = find_stop(stops, &line[i..]).map_or(line.len(), |j| i + j);
+                        if i == line.len() {
+                            break;
+                        }
+                    }
                     let b = line[i];
                     if Some(b) == *escape {
                         if i + 1 < line.len() && line[i + 1] != b'\n' {

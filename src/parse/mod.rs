@@ -195,9 +195,10 @@ impl Parser {
         format: LogFormat,
         message: String,
     ) -> ParsedLine<'a> {
+        // The line's own time: first token (connection, Classic), second (ALB), third (NLB).
         let own_time = line
             .split(' ')
-            .take(2)
+            .take(3)
             .find_map(|t| timestamp::parse(t).map(|t| t.rfc3339));
         let timestamp = own_time
             .or_else(|| object.delivery_time.as_deref().map(Cow::Borrowed))
@@ -280,6 +281,18 @@ fn extra_fields<'a>(
 fn describe_failure(format: LogFormat, pattern: &Pattern, line: &str, f: &MatchFailure) -> String {
     let at_end = f.offset >= line.len();
     let count = crate::document::Tokens { rest: line }.count();
+    let quoted = quoted_field(line, f);
+    let field = f.field.as_deref();
+    let token_text = line.get(f.field_start..).unwrap_or("");
+    match field {
+        Some(field) if quoted && at_end && f.expected_delimiter => {
+            return format!(
+                "{field}: quoted value has no closing quote: {}",
+                excerpt(token_text)
+            )
+        }
+        _ => {}
+    }
     if let Some(required) = pattern.required_fields() {
         if at_end && count < required {
             return format!(
@@ -289,7 +302,7 @@ fn describe_failure(format: LogFormat, pattern: &Pattern, line: &str, f: &MatchF
             );
         }
     }
-    let Some(field) = &f.field else {
+    let Some(field) = field else {
         return format!(
             "line is not {} (no match at byte {}: {})",
             format.describe(),
@@ -297,12 +310,10 @@ fn describe_failure(format: LogFormat, pattern: &Pattern, line: &str, f: &MatchF
             excerpt(line.get(f.offset..).unwrap_or(""))
         );
     };
-    let token_text = line.get(f.field_start..).unwrap_or("");
-    let quoted = f.field_start > 0 && line.as_bytes()[f.field_start - 1] == b'"';
-    if quoted && at_end && f.expected_delimiter {
+    if at_end && f.expected_delimiter {
         return format!(
-            "{field}: quoted value has no closing quote: {}",
-            excerpt(token_text)
+            "line ends after {field} ({count} fields): the fields that follow it in {} are missing",
+            format.describe()
         );
     }
     let token = if quoted {
@@ -316,6 +327,11 @@ fn describe_failure(format: LogFormat, pattern: &Pattern, line: &str, f: &MatchF
     };
     let syntax = f.syntax.as_deref().unwrap_or("?");
     format!("{field}: {} does not match %{{{syntax}}}", excerpt(token))
+}
+
+/// True when the field the match stopped in is a quoted one.
+fn quoted_field(line: &str, f: &MatchFailure) -> bool {
+    f.field_start > 0 && line.as_bytes().get(f.field_start - 1) == Some(&b'"')
 }
 
 /// A value quoted for a message, cut to a readable length.

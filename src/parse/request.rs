@@ -62,7 +62,14 @@ pub(super) fn fill_http<'a>(
             version,
         });
     }
-    doc.event.outcome = status.map(|s| if s < 400 { "success" } else { "failure" });
+    // `000` (no response sent) is no success either.
+    doc.event.outcome = status.map(|s| {
+        if (100..400).contains(&s) {
+            "success"
+        } else {
+            "failure"
+        }
+    });
     request.method.is_some() || request.url.is_some()
 }
 
