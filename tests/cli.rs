@@ -106,7 +106,7 @@ fn user_patterns_override_and_extend_the_built_in_ones() {
     // A user follows a new AWS field without a new release: name the 35th token.
     std::fs::write(
         dir.join("mine.grok"),
-        "ALB_FROM_CONN_TRACE_ID %{ELB_BARE:conn_trace_id} \"%{ELB_QUOTED:transformed_host}\" \"%{ELB_QUOTED:transformed_uri}\" \"%{ELB_QUOTED:request_transform_status}\" %{ELB_IP:ip_address} \"%{ELB_QUOTED:aws.elb.future_field}\"\n",
+        "ALB_FROM_CONN_TRACE_ID %{ELB_BARE:conn_trace_id} \"%{ELB_QUOTED:transformed_host}\" \"%{ELB_QUOTED:transformed_uri}\" \"%{ELB_QUOTED:request_transform_status}\" %{ELB_IP:ip_address} \"%{ELB_QUOTED:aws.elb.future_field}\"(?: %{ELB_TRAILING:unparsed_trailing})?\n",
     )
     .unwrap();
     let line = LINE.replacen(
