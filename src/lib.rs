@@ -3,7 +3,8 @@
 //! The data path, one module a stage:
 //! object source → [`decompress`] → [`lines`] → [`parse`] (with [`grok`] patterns) →
 //! [`document`] → [`bulk`] → search server. [`pipeline`] strings the stages together for one
-//! object; [`cli`] is the command line.
+//! object; [`source`] opens objects (local files, S3), [`ingest`] takes one object end to end into
+//! the search server ([`search`]); [`cli`] is the command line.
 
 pub mod bulk;
 pub mod cli;
@@ -11,9 +12,12 @@ pub mod decompress;
 pub mod document;
 pub mod format;
 pub mod grok;
+pub mod ingest;
 pub mod json;
 pub mod lines;
 pub mod object_key;
 pub mod parse;
 pub mod pipeline;
+pub mod search;
+pub mod source;
 pub mod timestamp;

@@ -1,0 +1,535 @@
+//! One object end to end: source → decompress → lines → documents → `_bulk` batches → search
+//! server, and what became of every line.
+//!
+//! Parsing is synchronous and streaming: it runs on a blocking thread, reading the object
+//! through [`crate::source::open`]'s blocking reader, and hands finished batches through a
+//! bounded channel to the async side, which sends them ([`BulkLoader`]). Memory is bounded by a
+//! few batches per object, whatever the object's size.
+//!
+//! The result is a summary when every document was placed (indexed, already present, or
+//! dead-lettered), else an error that says what is unplaced, so the caller fails the object and
+//! S3/SQS delivers it again (deterministic `_id`s make that safe).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::bulk::{write_action, IndexPrefixes, ObjectHash};
+use crate::decompress::decode;
+use crate::format::LogFormat;
+use crate::json;
+use crate::parse::{ParsedLine, Parser};
+use crate::pipeline::{for_each_document, ParseStats, ReadError};
+use crate::search::bulk_load::{Batch, BatchBuilder, BatchOutcome, BulkLoader, Unplaced};
+use crate::source::{self, Source, SourceError};
+
+/// Counters a progress display reads while objects are ingested.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Bytes read from sources (compressed, as stored).
+    pub bytes_in: AtomicU64,
+    /// Documents parsed.
+    pub documents: AtomicU64,
+    /// Documents placed (indexed, already present or dead-lettered).
+    pub placed: AtomicU64,
+}
+
+/// Everything one object's ingestion needs; shared by all objects of a run.
+pub struct Ingester {
+    pub parser: Arc<Parser>,
+    pub prefixes: Arc<IndexPrefixes>,
+    pub s3: Option<aws_sdk_s3::Client>,
+    /// `None`: dry run (parse and count, write nothing).
+    pub loader: Option<Arc<BulkLoader>>,
+    /// Upper bound of a `_bulk` body, uncompressed.
+    pub batch_bytes: usize,
+    /// Batches of one object being sent at once (the loader bounds requests over all objects).
+    pub batches_in_flight: usize,
+    pub progress: Arc<Progress>,
+}
+
+/// What became of one object.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ObjectSummary {
+    /// `s3://bucket/key` or the path.
+    pub object: String,
+    /// Non-empty lines read; each gave one document.
+    pub lines: u64,
+    pub documents: u64,
+    /// Failure documents (lines that did not parse; indexed like the rest).
+    pub failures: u64,
+    pub indexed: u64,
+    /// `create` answered 409: the document was there already (a retry, or a second run).
+    pub already_present: u64,
+    pub dead_lettered: u64,
+    /// Documents neither indexed, present nor dead-lettered.
+    pub unplaced: u64,
+    /// Requests sent again after a failure.
+    pub retries: u64,
+    /// Bytes read from the source (compressed size for gzip).
+    pub bytes_in: u64,
+    /// Decompressed bytes read.
+    pub bytes_decompressed: u64,
+    /// Request bytes sent to the search server.
+    pub bytes_out: u64,
+    pub seconds: f64,
+    pub by_format: [u64; 4],
+    pub dead_letter_locations: Vec<String>,
+}
+
+impl ObjectSummary {
+    /// Adds `other` (another object) into this total.
+    pub fn add(&mut self, other: &ObjectSummary) {
+        self.lines += other.lines;
+        self.documents += other.documents;
+        self.failures += other.failures;
+        self.indexed += other.indexed;
+        self.already_present += other.already_present;
+        self.dead_lettered += other.dead_lettered;
+        self.unplaced += other.unplaced;
+        self.retries += other.retries;
+        self.bytes_in += other.bytes_in;
+        self.bytes_decompressed += other.bytes_decompressed;
+        self.bytes_out += other.bytes_out;
+        for (a, b) in self.by_format.iter_mut().zip(other.by_format) {
+            *a += b;
+        }
+        self.dead_letter_locations
+            .extend(other.dead_letter_locations.iter().cloned());
+    }
+
+    /// The counts as one line (no object name, no time).
+    pub fn counts(&self) -> String {
+        format!(
+            "{} lines, {} documents ({} failure documents), {} indexed, {} already present, {} dead-lettered, {} unplaced, {} retries, {} bytes in, {} bytes out",
+            self.lines,
+            self.documents,
+            self.failures,
+            self.indexed,
+            self.already_present,
+            self.dead_lettered,
+            self.unplaced,
+            self.retries,
+            self.bytes_in,
+            self.bytes_out,
+        )
+    }
+}
+
+impl std::fmt::Display for ObjectSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}, {:.2} s", self.object, self.counts(), self.seconds)
+    }
+}
+
+/// An object that was not completely placed.
+#[derive(Debug)]
+pub struct Incomplete {
+    /// What was done before it stopped (the documents it counts as placed are placed).
+    pub summary: ObjectSummary,
+    /// The object could not be read to its end (corrupt or truncated gzip, a broken stream).
+    pub read_error: Option<ReadError>,
+    pub unplaced: Unplaced,
+    /// Reading stopped early (deadline, or an earlier failure): lines from this decompressed
+    /// byte offset on were not read.
+    pub unread_from: Option<u64>,
+    pub stop_reason: Option<String>,
+}
+
+impl std::fmt::Display for Incomplete {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(read_error) = &self.read_error {
+            parts.push(read_error.to_string());
+        } else {
+            parts.push(format!("{}: not completely ingested", self.summary.object));
+        }
+        if !self.unplaced.is_empty() {
+            parts.push(self.unplaced.to_string());
+        }
+        if let Some(offset) = self.unread_from {
+            parts.push(format!(
+                "lines from decompressed byte {offset} on were not read ({})",
+                self.stop_reason.as_deref().unwrap_or("stopped")
+            ));
+        }
+        let placed =
+            self.summary.indexed + self.summary.already_present + self.summary.dead_lettered;
+        parts.push(format!(
+            "{placed} of {} documents read were placed",
+            self.summary.documents
+        ));
+        f.write_str(&parts.join("; "))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The object could not be opened (missing, access denied, unreadable file).
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("{0}")]
+    Incomplete(Box<Incomplete>),
+    #[error("{object}: internal error: {message}")]
+    Internal { object: String, message: String },
+}
+
+impl IngestError {
+    /// The summary of what was done, when the object was opened at all.
+    pub fn summary(&self) -> Option<&ObjectSummary> {
+        match self {
+            IngestError::Incomplete(incomplete) => Some(&incomplete.summary),
+            _ => None,
+        }
+    }
+}
+
+/// Why the parsing thread stopped before the end of the object.
+enum Stop {
+    Read(ReadError),
+    Deadline { offset: u64 },
+    /// An earlier batch could not be placed, or the receiving side is gone: the object has
+    /// failed, reading more would only cost time.
+    GivenUp { offset: u64 },
+    Serialize(json::Error),
+}
+
+impl From<ReadError> for Stop {
+    fn from(e: ReadError) -> Self {
+        Stop::Read(e)
+    }
+}
+
+/// What the parsing thread reports when it ends.
+struct ParseEnd {
+    stats: ParseStats,
+    /// Documents handed to the sending side in batches.
+    documents_sent: u64,
+    bytes_in: u64,
+    stop: Option<Stop>,
+}
+
+/// The daily index name of the previous document, reused while format, kind and date stay the
+/// same (nearly always: one object is five minutes of one load balancer).
+#[derive(Default)]
+struct IndexNames {
+    key: Option<(LogFormat, bool, [u8; 10])>,
+    name: String,
+}
+
+impl IndexNames {
+    fn get(&mut self, prefixes: &IndexPrefixes, parsed: &ParsedLine<'_>) -> &str {
+        let mut date = [0u8; 10];
+        let text = parsed.date().as_bytes();
+        date[..text.len().min(10)].copy_from_slice(&text[..text.len().min(10)]);
+        let key = Some((parsed.format, parsed.failed, date));
+        if self.key != key {
+            self.key = key;
+            self.name = prefixes.index_name(parsed);
+        }
+        &self.name
+    }
+}
+
+impl Ingester {
+    /// Ingests one object. `deadline`: no retry starts, and no more lines are read, after it
+    /// (the Lambda passes its remaining time less a margin to report).
+    pub async fn ingest(
+        &self,
+        source: &Source,
+        deadline: Option<Instant>,
+    ) -> Result<ObjectSummary, IngestError> {
+        let started = Instant::now();
+        let opened = source::open(source, self.s3.as_ref()).await?;
+        let info = Arc::new(opened.info);
+        let object_name = info.file_path.clone();
+
+        let (batches_tx, mut batches_rx) = mpsc::channel::<Batch>(1);
+        let give_up = Arc::new(AtomicBool::new(false));
+        let parse = {
+            let parser = self.parser.clone();
+            let prefixes = self.prefixes.clone();
+            let info = info.clone();
+            let give_up = give_up.clone();
+            let progress = self.progress.clone();
+            let builder = self
+                .loader
+                .as_ref()
+                .map(|loader| BatchBuilder::new(self.batch_bytes, loader.gzip()));
+            let reader = opened.reader;
+            tokio::task::spawn_blocking(move || {
+                let job = ParseJob {
+                    parser: &parser,
+                    prefixes: &prefixes,
+                    info: &info,
+                    give_up: &give_up,
+                    progress: &progress,
+                    deadline,
+                    batches: batches_tx,
+                };
+                job.run(reader, builder)
+            })
+        };
+
+        // Send the batches as they come, a few at a time.
+        let mut outcome = BatchOutcome::default();
+        let mut skipped = 0u64;
+        let mut loads: JoinSet<BatchOutcome> = JoinSet::new();
+        let mut receiving = true;
+        let in_flight = self.batches_in_flight.max(1);
+        while receiving || !loads.is_empty() {
+            tokio::select! {
+                batch = batches_rx.recv(), if receiving && loads.len() < in_flight => match batch {
+                    Some(batch) if give_up.load(Ordering::Relaxed) => skipped += batch.len() as u64,
+                    Some(batch) => {
+                        let loader = self.loader.clone().expect("batches are made only to be loaded");
+                        let info = info.clone();
+                        loads.spawn(async move { loader.load(&batch, &info, deadline).await });
+                    }
+                    None => receiving = false,
+                },
+                Some(done) = loads.join_next(), if !loads.is_empty() => {
+                    let done = done.map_err(|e| IngestError::Internal {
+                        object: object_name.clone(),
+                        message: format!("a bulk sender stopped: {e}"),
+                    })?;
+                    self.progress.placed.fetch_add(
+                        done.indexed + done.already_present + done.dead_lettered,
+                        Ordering::Relaxed,
+                    );
+                    if !done.unplaced.is_empty() {
+                        give_up.store(true, Ordering::Relaxed);
+                    }
+                    merge(&mut outcome, done);
+                }
+            }
+        }
+        let end = parse.await.map_err(|e| IngestError::Internal {
+            object: object_name.clone(),
+            message: format!("the parsing thread stopped: {e}"),
+        })?;
+
+        let mut summary = ObjectSummary {
+            object: object_name.clone(),
+            lines: end.stats.lines,
+            documents: end.stats.documents,
+            failures: end.stats.failures,
+            indexed: outcome.indexed,
+            already_present: outcome.already_present,
+            dead_lettered: outcome.dead_lettered,
+            unplaced: 0,
+            retries: outcome.retries,
+            bytes_in: end.bytes_in,
+            bytes_decompressed: end.stats.bytes,
+            bytes_out: outcome.bytes_out,
+            seconds: 0.0,
+            by_format: end.stats.by_format,
+            dead_letter_locations: outcome.dead_letter_location.into_iter().collect(),
+        };
+        let mut unplaced = outcome.unplaced;
+        let (mut read_error, mut unread_from, mut stop_reason) = (None, None, None);
+        match end.stop {
+            None => {}
+            Some(Stop::Read(e)) => read_error = Some(e),
+            Some(Stop::Deadline { offset }) => {
+                unread_from = Some(offset);
+                stop_reason = Some("deadline reached".to_string());
+            }
+            Some(Stop::GivenUp { offset }) => {
+                unread_from = Some(offset);
+                stop_reason = Some("given up after documents could not be placed".to_string());
+            }
+            Some(Stop::Serialize(e)) => {
+                return Err(IngestError::Internal {
+                    object: object_name,
+                    message: format!("a document could not be serialized: {e}"),
+                })
+            }
+        }
+        if self.loader.is_some() {
+            unplaced.add(
+                "not sent: the object was given up after an earlier failure",
+                skipped,
+                [],
+            );
+            // Documents parsed but never handed over (the batch being built when reading stopped).
+            let not_handed_over = end.stats.documents.saturating_sub(end.documents_sent);
+            let reason = format!(
+                "not sent: {}",
+                stop_reason.as_deref().unwrap_or("reading stopped")
+            );
+            unplaced.add(&reason, not_handed_over, []);
+        }
+        summary.unplaced = unplaced.documents;
+        summary.seconds = started.elapsed().as_secs_f64();
+        tracing::info!(
+            object = %summary.object,
+            lines = summary.lines,
+            documents = summary.documents,
+            failures = summary.failures,
+            indexed = summary.indexed,
+            already_present = summary.already_present,
+            dead_lettered = summary.dead_lettered,
+            unplaced = summary.unplaced,
+            retries = summary.retries,
+            bytes_in = summary.bytes_in,
+            bytes_out = summary.bytes_out,
+            seconds = summary.seconds,
+            "object done"
+        );
+        if read_error.is_none() && unplaced.is_empty() && unread_from.is_none() {
+            Ok(summary)
+        } else {
+            Err(IngestError::Incomplete(Box::new(Incomplete {
+                summary,
+                read_error,
+                unplaced,
+                unread_from,
+                stop_reason,
+            })))
+        }
+    }
+}
+
+fn merge(total: &mut BatchOutcome, done: BatchOutcome) {
+    total.indexed += done.indexed;
+    total.already_present += done.already_present;
+    total.dead_lettered += done.dead_lettered;
+    total.retries += done.retries;
+    total.bytes_out += done.bytes_out;
+    total.unplaced.merge(&done.unplaced);
+    if total.dead_letter_location.is_none() {
+        total.dead_letter_location = done.dead_letter_location;
+    }
+}
+
+/// Documents between two updates of [`Progress::documents`] by the parsing thread.
+const PROGRESS_EVERY: u64 = 1024;
+
+/// The parsing side of one object, on a blocking thread.
+struct ParseJob<'a> {
+    parser: &'a Parser,
+    prefixes: &'a IndexPrefixes,
+    info: &'a crate::object_key::ObjectInfo,
+    give_up: &'a AtomicBool,
+    progress: &'a Progress,
+    deadline: Option<Instant>,
+    batches: mpsc::Sender<Batch>,
+}
+
+impl ParseJob<'_> {
+    fn run(self, reader: Box<dyn std::io::Read + Send>, mut builder: Option<BatchBuilder>) -> ParseEnd {
+        let mut end = ParseEnd {
+            stats: ParseStats::default(),
+            documents_sent: 0,
+            bytes_in: 0,
+            stop: None,
+        };
+        let decoded = match decode(reader) {
+            Ok(decoded) => decoded,
+            Err(source) => {
+                end.stop = Some(Stop::Read(ReadError::Open {
+                    object: self.info.file_path.clone(),
+                    source,
+                }));
+                return end;
+            }
+        };
+        let source_bytes = decoded.source_bytes.clone();
+        let ids = ObjectHash::new(self.info.bucket.as_deref(), &self.info.key);
+        let mut names = IndexNames::default();
+        let mut bytes_reported = 0u64;
+        let mut report_bytes = |progress: &Progress| {
+            let now = source_bytes.load(Ordering::Relaxed);
+            progress
+                .bytes_in
+                .fetch_add(now.saturating_sub(bytes_reported), Ordering::Relaxed);
+            bytes_reported = now;
+        };
+        // Counted here as well as by `for_each_document`: its own stats are lost when it stops
+        // with an error, and the lines before the error still count.
+        let mut counted = ParseStats::default();
+        let result = for_each_document(self.parser, self.info, decoded.reader, |parsed, line| {
+            counted.lines += 1;
+            counted.documents += 1;
+            counted.failures += u64::from(parsed.failed);
+            let format = LogFormat::ALL
+                .iter()
+                .position(|f| *f == parsed.format)
+                .unwrap_or(0);
+            counted.by_format[format] += 1;
+            counted.bytes = line.offset + line.text.len() as u64;
+            if counted.documents % PROGRESS_EVERY == 0 {
+                self.progress
+                    .documents
+                    .fetch_add(PROGRESS_EVERY, Ordering::Relaxed);
+                report_bytes(self.progress);
+            }
+            let Some(builder) = builder.as_mut() else {
+                return Ok(()); // dry run
+            };
+            let index = names.get(self.prefixes, parsed);
+            let id = ids.document_id(line.offset);
+            let finished = builder
+                .push(line.offset, |out| {
+                    write_action(out, index, &id).expect("writing to a Vec cannot fail");
+                    let source_at = out.len();
+                    json::write(out, &parsed.document)?;
+                    out.push(b'\n');
+                    Ok(source_at)
+                })
+                .map_err(Stop::Serialize)?;
+            if let Some(batch) = finished {
+                self.hand_over(batch, line.offset, &mut end.documents_sent)?;
+            }
+            Ok::<(), Stop>(())
+        });
+        self.progress
+            .documents
+            .fetch_add(counted.documents % PROGRESS_EVERY, Ordering::Relaxed);
+        match result {
+            Ok(stats) => end.stats = stats,
+            Err(stop) => {
+                end.stats = counted;
+                end.stop = Some(stop);
+            }
+        }
+        // The lines read before a read error are kept: the last batch goes too.
+        if matches!(end.stop, None | Some(Stop::Read(_))) {
+            if let Some(batch) = builder.as_mut().and_then(BatchBuilder::finish) {
+                let offset = end.stats.bytes;
+                if let Err(stop) = self.hand_over(batch, offset, &mut end.documents_sent) {
+                    if end.stop.is_none() {
+                        end.stop = Some(stop);
+                    }
+                }
+            }
+        }
+        report_bytes(self.progress);
+        end.bytes_in = source_bytes.load(Ordering::Relaxed);
+        end
+    }
+
+    /// Gives a finished batch to the sending side (waiting while it is busy: the channel is
+    /// bounded), unless the object is given up or the deadline has passed.
+    fn hand_over(&self, batch: Batch, offset: u64, sent: &mut u64) -> Result<(), Stop> {
+        if self.give_up.load(Ordering::Relaxed) {
+            return Err(Stop::GivenUp { offset });
+        }
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(Stop::Deadline { offset });
+        }
+        if self.batches.is_closed() {
+            return Err(Stop::GivenUp { offset });
+        }
+        let documents = batch.len() as u64;
+        self.batches
+            .blocking_send(batch)
+            .map_err(|_| Stop::GivenUp { offset })?;
+        *sent += documents;
+        Ok(())
+    }
+}

@@ -1,0 +1,395 @@
+//! Where objects come from: a local file, a directory (recursively), an S3 object, or every
+//! object under an S3 prefix (paginated listing, for backfills). Opening one gives a blocking
+//! reader over its bytes: S3 bodies are streamed, never buffered whole.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use tokio::sync::mpsc;
+
+use crate::object_key::ObjectInfo;
+
+/// One object to ingest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    File(PathBuf),
+    S3 { bucket: String, key: String },
+}
+
+impl Source {
+    pub fn object_info(&self) -> ObjectInfo {
+        match self {
+            Source::File(path) => ObjectInfo::local(&path.display().to_string()),
+            Source::S3 { bucket, key } => ObjectInfo::s3(bucket, key),
+        }
+    }
+
+    /// `s3://bucket/key` or the path.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::File(path) => path.display().to_string(),
+            Source::S3 { bucket, key } => format!("s3://{bucket}/{key}"),
+        }
+    }
+}
+
+/// `s3://bucket/prefix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Location {
+    pub bucket: String,
+    /// May be empty (the whole bucket).
+    pub prefix: String,
+}
+
+impl S3Location {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or_else(|| format!("{url:?}: an S3 location is s3://BUCKET[/PREFIX]"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(format!("{url:?}: no bucket name"));
+        }
+        Ok(Self {
+            bucket: bucket.to_string(),
+            prefix: prefix.to_string(),
+        })
+    }
+
+    /// The key for `name` under the prefix (a `/` between them unless the prefix ends in one).
+    pub fn join(&self, name: &str) -> String {
+        if self.prefix.is_empty() || self.prefix.ends_with('/') {
+            format!("{}{name}", self.prefix)
+        } else {
+            format!("{}/{name}", self.prefix)
+        }
+    }
+}
+
+/// A command-line input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A file, or a directory to walk.
+    Path(PathBuf),
+    /// Every object whose key starts with the prefix.
+    S3Prefix(S3Location),
+}
+
+impl Input {
+    pub fn parse(arg: &str) -> Result<Self, String> {
+        if arg.starts_with("s3://") {
+            S3Location::parse(arg).map(Input::S3Prefix)
+        } else {
+            Ok(Input::Path(PathBuf::from(arg)))
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("{path}: cannot open: {source}")]
+    Local {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("s3://{bucket}/{key}: no such object (bucket {bucket:?}, key {key:?})")]
+    NotFound { bucket: String, key: String },
+    #[error("s3://{bucket}/{key}: no such bucket {bucket:?}")]
+    NoSuchBucket { bucket: String, key: String },
+    #[error("s3://{bucket}/{key}: access denied (bucket {bucket:?}, key {key:?}): {reason}")]
+    AccessDenied {
+        bucket: String,
+        key: String,
+        reason: String,
+    },
+    #[error("s3://{bucket}/{key}: {operation} failed: {reason}")]
+    S3 {
+        operation: &'static str,
+        bucket: String,
+        key: String,
+        reason: String,
+    },
+    #[error("{0}: an S3 location needs an S3 client")]
+    NoS3Client(String),
+}
+
+/// The S3 client: the default AWS configuration chain, plus an endpoint for S3-compatible
+/// servers. The SDK itself reads `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`; `endpoint` (the
+/// `--s3-endpoint` flag) overrides both. With any custom endpoint, addressing is path-style
+/// (`http://host/bucket/key`): S3-compatible servers rarely serve virtual-host buckets.
+pub async fn s3_client(endpoint: Option<&str>) -> aws_sdk_s3::Client {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(endpoint) = endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    let sdk = loader.load().await;
+    let custom_endpoint = endpoint.is_some()
+        || ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
+            .iter()
+            .any(|v| std::env::var(v).is_ok_and(|url| !url.is_empty()));
+    let mut config = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(custom_endpoint);
+    if custom_endpoint && sdk.region().is_none() {
+        // S3-compatible servers ignore the region, but the SDK needs one to sign.
+        config = config.region(aws_sdk_s3::config::Region::new("us-east-1"));
+    }
+    aws_sdk_s3::Client::from_conf(config.build())
+}
+
+/// Keys in S3 event notifications are URL-encoded, with `+` for a space.
+pub fn decode_event_key(key: &str) -> String {
+    let spaced = key.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Lists every object of `inputs` into `out`, in order: files as given, directories walked
+/// (sorted, recursively, symlinked directories not followed), S3 prefixes page by page. The
+/// channel is bounded, so a listing of millions of keys never sits in memory.
+pub async fn enumerate(
+    inputs: Vec<Input>,
+    s3: Option<aws_sdk_s3::Client>,
+    page_size: i32,
+    out: mpsc::Sender<Result<Source, SourceError>>,
+) {
+    for input in inputs {
+        match input {
+            Input::Path(path) => {
+                let out = out.clone();
+                let walked = tokio::task::spawn_blocking(move || walk(&path, &out)).await;
+                if walked.is_err() {
+                    return;
+                }
+            }
+            Input::S3Prefix(location) => {
+                let Some(client) = &s3 else {
+                    let url = format!("s3://{}/{}", location.bucket, location.prefix);
+                    let _ = out.send(Err(SourceError::NoS3Client(url))).await;
+                    continue;
+                };
+                if !list_prefix(client, &location, page_size, &out).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Sends the files under `path`; false when the receiver is gone.
+fn walk(path: &Path, out: &mpsc::Sender<Result<Source, SourceError>>) -> bool {
+    let unreadable = |source: std::io::Error| SourceError::Local {
+        path: path.display().to_string(),
+        source,
+    };
+    let metadata = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => return out.blocking_send(Err(unreadable(e))).is_ok(),
+    };
+    if !metadata.is_dir() {
+        return out.blocking_send(Ok(Source::File(path.to_path_buf()))).is_ok();
+    }
+    let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
+        Ok(dir) => dir.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(e) => return out.blocking_send(Err(unreadable(e))).is_ok(),
+    };
+    entries.sort();
+    for entry in entries {
+        let is_symlinked_dir = std::fs::symlink_metadata(&entry)
+            .map(|m| m.file_type().is_symlink() && entry.is_dir())
+            .unwrap_or(false);
+        if is_symlinked_dir {
+            tracing::warn!(path = %entry.display(), "not following a symlinked directory");
+            continue;
+        }
+        if !walk(&entry, out) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Sends every object under `location`; false when the receiver is gone.
+async fn list_prefix(
+    client: &aws_sdk_s3::Client,
+    location: &S3Location,
+    page_size: i32,
+    out: &mpsc::Sender<Result<Source, SourceError>>,
+) -> bool {
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(&location.bucket)
+        .prefix(&location.prefix)
+        .max_keys(page_size)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => {
+                let error = s3_error("ListObjectsV2", &location.bucket, &location.prefix, e);
+                return out.send(Err(error)).await.is_ok();
+            }
+        };
+        for object in page.contents() {
+            let Some(key) = object.key() else { continue };
+            if key.ends_with('/') {
+                continue; // a "folder" marker, no log in it
+            }
+            let source = Source::S3 {
+                bucket: location.bucket.clone(),
+                key: key.to_string(),
+            };
+            if out.send(Ok(source)).await.is_err() {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// An opened object: a blocking reader over its (still compressed) bytes.
+pub struct Opened {
+    pub info: ObjectInfo,
+    pub reader: Box<dyn Read + Send>,
+    /// Size in bytes when known.
+    pub size: Option<u64>,
+}
+
+/// Opens `source`. An S3 body is streamed: `GetObject`'s body becomes a blocking reader through
+/// a bridge, to be read on a blocking thread (never on the async runtime).
+pub async fn open(
+    source: &Source,
+    s3: Option<&aws_sdk_s3::Client>,
+) -> Result<Opened, SourceError> {
+    let info = source.object_info();
+    match source {
+        Source::File(path) => {
+            let unreadable = |source: std::io::Error| SourceError::Local {
+                path: path.display().to_string(),
+                source,
+            };
+            let file = std::fs::File::open(path).map_err(unreadable)?;
+            let size = file.metadata().map_err(unreadable)?.len();
+            if file.metadata().map_err(unreadable)?.is_dir() {
+                return Err(unreadable(std::io::Error::other("is a directory")));
+            }
+            Ok(Opened {
+                info,
+                reader: Box::new(file),
+                size: Some(size),
+            })
+        }
+        Source::S3 { bucket, key } => {
+            let client = s3.ok_or_else(|| SourceError::NoS3Client(source.describe()))?;
+            let output = client
+                .get_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(|e| s3_error("GetObject", bucket, key, e))?;
+            let size = output.content_length().and_then(|n| u64::try_from(n).ok());
+            let body = output.body.into_async_read();
+            let reader = tokio_util::io::SyncIoBridge::new(body);
+            Ok(Opened {
+                info,
+                reader: Box::new(reader),
+                size,
+            })
+        }
+    }
+}
+
+/// An S3 error, named by bucket and key, told apart by what the caller can do about it.
+fn s3_error<E>(
+    operation: &'static str,
+    bucket: &str,
+    key: &str,
+    error: SdkError<E, HttpResponse>,
+) -> SourceError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let (bucket, key) = (bucket.to_string(), key.to_string());
+    let code = error.as_service_error().and_then(|e| e.code()).map(str::to_string);
+    let status = match &error {
+        SdkError::ServiceError(_) => error.raw_response().map(|r| r.status().as_u16()),
+        _ => None,
+    };
+    match (code.as_deref(), status) {
+        (Some("NoSuchKey"), _) | (None, Some(404)) if operation == "GetObject" => {
+            SourceError::NotFound { bucket, key }
+        }
+        (Some("NoSuchBucket"), _) => SourceError::NoSuchBucket { bucket, key },
+        (Some("AccessDenied" | "AllAccessDisabled" | "InvalidAccessKeyId" | "SignatureDoesNotMatch"), _)
+        | (None, Some(403)) => SourceError::AccessDenied {
+            bucket,
+            key,
+            reason: DisplayErrorContext(&error).to_string(),
+        },
+        _ => SourceError::S3 {
+            operation,
+            bucket,
+            key,
+            reason: DisplayErrorContext(&error).to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_keys_are_decoded() {
+        assert_eq!(
+            decode_event_key("AWSLogs/1/a+b%3D%2Bc.log.gz"),
+            "AWSLogs/1/a b=+c.log.gz"
+        );
+        assert_eq!(decode_event_key("plain/key.log.gz"), "plain/key.log.gz");
+    }
+
+    #[test]
+    fn s3_locations_and_inputs() {
+        let l = S3Location::parse("s3://bucket/AWSLogs/1/").unwrap();
+        assert_eq!((l.bucket.as_str(), l.prefix.as_str()), ("bucket", "AWSLogs/1/"));
+        assert_eq!(l.join("x"), "AWSLogs/1/x");
+        let l = S3Location::parse("s3://bucket").unwrap();
+        assert_eq!(l.prefix, "");
+        assert_eq!(l.join("x"), "x");
+        assert_eq!(S3Location::parse("s3://b/dlq").unwrap().join("x"), "dlq/x");
+        assert!(S3Location::parse("s3:///x").is_err());
+        assert!(S3Location::parse("/tmp").is_err());
+        assert_eq!(
+            Input::parse("logs/").unwrap(),
+            Input::Path(PathBuf::from("logs/"))
+        );
+        assert!(matches!(Input::parse("s3://b/p").unwrap(), Input::S3Prefix(_)));
+    }
+
+    #[tokio::test]
+    async fn directories_are_walked_recursively_in_order() {
+        let dir = std::env::temp_dir().join(format!("albingest-walk-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("b/c")).unwrap();
+        for f in ["a.log", "b/c/d.log.gz", "b/e.log"] {
+            std::fs::write(dir.join(f), "x\n").unwrap();
+        }
+        let (tx, mut rx) = mpsc::channel(2);
+        let inputs = vec![Input::Path(dir.clone()), Input::Path(dir.join("missing"))];
+        tokio::spawn(enumerate(inputs, None, 1000, tx));
+        let mut got = Vec::new();
+        while let Some(item) = rx.recv().await {
+            got.push(match item {
+                Ok(Source::File(p)) => p.strip_prefix(&dir).unwrap().display().to_string(),
+                Ok(other) => panic!("{other:?}"),
+                Err(e) => format!("error: {e}"),
+            });
+        }
+        assert_eq!(got[..3], ["a.log", "b/c/d.log.gz", "b/e.log"]);
+        assert!(got[3].starts_with("error: ") && got[3].contains("missing"), "{got:?}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
