@@ -1,6 +1,8 @@
 //! The `albingest` command line: argument definitions and one module per subcommand.
 
+mod ingest;
 mod parse;
+mod setup;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,6 +13,8 @@ use crate::bulk::IndexPrefixes;
 use crate::format::FormatChoice;
 use crate::grok::PatternLibrary;
 use crate::parse::Parser;
+use crate::search::templates::TemplateOptions;
+use crate::search::{Auth, SearchConfig};
 
 #[derive(Debug, ClapParser)]
 #[command(
@@ -30,6 +34,115 @@ pub struct Cli {
 pub enum Command {
     /// Parse log files (plain or gzip) and print one JSON document per line.
     Parse(parse::ParseArgs),
+    /// Load log objects (files, directories, s3://bucket/prefix) into OpenSearch/Elasticsearch.
+    Ingest(ingest::IngestArgs),
+    /// Install the index templates (mappings and settings of the daily indices).
+    Setup(setup::SetupArgs),
+}
+
+/// The search server and how to reach it: the flags `ingest` and `setup` share.
+#[derive(Debug, Clone, Args)]
+pub struct SearchOptions {
+    /// Search server URL (OpenSearch or Elasticsearch), e.g. https://search-x.us-east-1.es.amazonaws.com.
+    #[arg(long, env = "ALBINGEST_ENDPOINT", value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// User for HTTP basic authentication; the password is read from the ALBINGEST_PASSWORD
+    /// environment variable only (never a flag, never printed).
+    #[arg(long, env = "ALBINGEST_USERNAME", value_name = "USER")]
+    pub username: Option<String>,
+
+    /// Sign requests with AWS SigV4, credentials from the default AWS chain: `es` for Amazon
+    /// OpenSearch Service (the default when the flag has no value), `aoss` for Serverless.
+    #[arg(long, value_name = "SERVICE", num_args = 0..=1, default_missing_value = "es",
+          value_parser = ["es", "aoss"])]
+    pub aws_sigv4: Option<String>,
+
+    /// AWS region for SigV4 (default: from the AWS configuration chain).
+    #[arg(long, value_name = "REGION")]
+    pub aws_region: Option<String>,
+
+    /// Send `_bulk` bodies uncompressed (by default they are gzip-compressed, and sent plain if
+    /// the server refuses that).
+    #[arg(long)]
+    pub no_gzip: bool,
+}
+
+impl SearchOptions {
+    pub fn config(&self) -> Result<SearchConfig, String> {
+        let endpoint = self
+            .endpoint
+            .clone()
+            .ok_or("no search server: give --endpoint URL or set ALBINGEST_ENDPOINT")?;
+        let auth = match (&self.aws_sigv4, &self.username) {
+            (Some(_), Some(_)) => {
+                return Err("--aws-sigv4 and --username exclude each other".into());
+            }
+            (Some(service), None) => Auth::SigV4 {
+                service: service.clone(),
+                region: self.aws_region.clone(),
+            },
+            (None, Some(username)) => Auth::Basic {
+                username: username.clone(),
+                password: std::env::var("ALBINGEST_PASSWORD").map_err(|_| {
+                    "--username needs the password in the ALBINGEST_PASSWORD environment variable"
+                })?,
+            },
+            (None, None) => Auth::None,
+        };
+        Ok(SearchConfig {
+            endpoint,
+            auth,
+            gzip: !self.no_gzip,
+        })
+    }
+}
+
+/// Index settings `setup` installs (and `ingest` when it runs setup).
+#[derive(Debug, Clone, Args)]
+pub struct TemplateArgs {
+    /// Primary shards of each daily index (shipped default: 1).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u32>,
+
+    /// Replicas of each daily index (shipped default: 1).
+    #[arg(long, value_name = "N")]
+    pub replicas: Option<u32>,
+
+    /// Refresh interval of each daily index, e.g. 5s, 30s, -1 (shipped default: 5s).
+    #[arg(long, value_name = "INTERVAL")]
+    pub refresh_interval: Option<String>,
+}
+
+impl TemplateArgs {
+    pub fn options(&self) -> TemplateOptions {
+        TemplateOptions {
+            shards: self.shards,
+            replicas: self.replicas,
+            refresh_interval: self.refresh_interval.clone(),
+        }
+    }
+}
+
+/// The async runtime of a command: a few worker threads (the parsing runs on blocking threads).
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+/// Log lines on stderr, `warn` and above unless `ALBINGEST_LOG` (or `RUST_LOG`) says otherwise.
+fn init_logging() {
+    let filter = std::env::var("ALBINGEST_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }
 
 /// How lines become documents: the flags every command that parses shares.
@@ -71,8 +184,13 @@ impl ParseOptions {
     }
 
     pub fn index_prefixes(&self) -> Result<IndexPrefixes, String> {
+        Self::prefixes_from(&self.index_prefixes)
+    }
+
+    /// The prefixes after applying `--index-prefix` values.
+    pub fn prefixes_from(specs: &[String]) -> Result<IndexPrefixes, String> {
         let mut prefixes = IndexPrefixes::default();
-        for spec in &self.index_prefixes {
+        for spec in specs {
             prefixes.apply(spec)?;
         }
         Ok(prefixes)
@@ -82,8 +200,11 @@ impl ParseOptions {
 /// Runs the command line; errors are printed to stderr.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging();
     let result = match cli.command {
         Command::Parse(args) => parse::run(args),
+        Command::Ingest(args) => ingest::run(args),
+        Command::Setup(args) => setup::run(args),
     };
     match result {
         Ok(code) => code,

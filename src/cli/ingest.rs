@@ -1,0 +1,397 @@
+//! `albingest ingest`: objects (files, directories, `s3://bucket/prefix`) into the search server,
+//! a few objects at a time, with a progress bar on a terminal and one summary line per object
+//! otherwise. All the work is the library's ([`crate::ingest`]); this module wires flags to it.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::{mpsc, Mutex};
+
+use super::{runtime, ParseOptions, SearchOptions, TemplateArgs};
+use crate::ingest::{IngestError, Ingester, ObjectSummary, Progress};
+use crate::search::bulk_load::{BulkLoader, DEFAULT_BATCH_BYTES, DEFAULT_IN_FLIGHT};
+use crate::search::dead_letter::DeadLetter;
+use crate::search::retry::RetryPolicy;
+use crate::search::SearchClient;
+use crate::source::{self, Input, Source, SourceError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressMode {
+    /// A progress bar when standard error is a terminal, summary lines otherwise.
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Every line becomes one document with a deterministic _id (object + \
+byte offset), written with the bulk action `create`: running the same objects again adds nothing \
+(the server answers 409, counted as already present). Documents the server refuses for good \
+(mapping conflicts) go to the dead-letter location as NDJSON with the server's reason. \
+Exit status: 0 when every document of every object was placed (indexed, already present or \
+dead-lettered), 1 otherwise; the summary says what was not placed. Environment: \
+ALBINGEST_ENDPOINT, ALBINGEST_USERNAME, ALBINGEST_PASSWORD, ALBINGEST_DEAD_LETTER, \
+AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL (S3-compatible servers), the usual AWS credential \
+variables, ALBINGEST_LOG (log filter, default warn).")]
+pub struct IngestArgs {
+    /// Log objects: files (plain or gzip), directories (walked recursively) and
+    /// s3://BUCKET/PREFIX (every object under the prefix).
+    #[arg(value_name = "FILE|DIR|s3://BUCKET/PREFIX", required = true)]
+    pub inputs: Vec<String>,
+
+    #[command(flatten)]
+    pub search: SearchOptions,
+
+    #[command(flatten)]
+    pub options: ParseOptions,
+
+    #[command(flatten)]
+    pub templates: TemplateArgs,
+
+    /// Do not install the index templates first.
+    #[arg(long)]
+    pub no_setup: bool,
+
+    /// Parse and count only; nothing is written (no search server needed).
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Objects ingested at a time.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub concurrency: usize,
+
+    /// Upper bound of one `_bulk` request body before compression: a number of bytes, or with
+    /// KiB / MiB.
+    #[arg(long, default_value = "5MiB", value_parser = parse_size, value_name = "SIZE")]
+    pub batch_bytes: usize,
+
+    /// `_bulk` requests in flight at once, over all objects.
+    #[arg(long, default_value_t = DEFAULT_IN_FLIGHT, value_name = "N")]
+    pub in_flight: usize,
+
+    /// Where refused documents go: a directory, or s3://BUCKET/PREFIX.
+    #[arg(
+        long,
+        env = "ALBINGEST_DEAD_LETTER",
+        default_value = "albingest-dead-letter",
+        value_name = "DIR|s3://BUCKET/PREFIX"
+    )]
+    pub dead_letter: String,
+
+    /// S3 endpoint URL for S3-compatible servers (overrides AWS_ENDPOINT_URL_S3 and
+    /// AWS_ENDPOINT_URL); path-style addressing is used with any custom endpoint.
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+
+    /// Seconds a batch may spend retrying (429, 5xx, timeouts, connection errors) before its
+    /// documents count as unplaced.
+    #[arg(long, default_value_t = 300.0, value_name = "SECONDS")]
+    pub retry_for: f64,
+
+    /// Seconds one `_bulk` request may take.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    pub request_timeout: f64,
+
+    /// Stop after this many seconds: no retry starts and no more lines are read after it; what
+    /// is left is reported as unplaced.
+    #[arg(long, value_name = "SECONDS")]
+    pub deadline: Option<f64>,
+
+    /// Progress display.
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
+
+    /// Keys per S3 listing page (tests use a small one to exercise pagination).
+    #[arg(long, default_value_t = 1000, hide = true)]
+    pub list_page_size: i32,
+
+    /// First retry wait in milliseconds (tests shorten it).
+    #[arg(long, default_value_t = 200, hide = true)]
+    pub retry_initial_ms: u64,
+}
+
+fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, ""),
+    };
+    let n: usize = number
+        .parse()
+        .map_err(|_| format!("{text:?}: use a number of bytes, or e.g. 512KiB, 5MiB"))?;
+    let unit = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1024,
+        "m" | "mb" | "mib" => 1024 * 1024,
+        other => return Err(format!("{other:?}: unknown size unit (use KiB or MiB)")),
+    };
+    let bytes = n.saturating_mul(unit);
+    if !(1024..=1024 * 1024 * 1024).contains(&bytes) {
+        return Err(format!("{text}: a batch is between 1KiB and 1024MiB"));
+    }
+    Ok(bytes)
+}
+
+fn seconds(value: f64, flag: &str) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(value).map_err(|_| format!("--{flag}: {value} is not a number of seconds"))
+}
+
+pub fn run(args: IngestArgs) -> Result<ExitCode, String> {
+    runtime()?.block_on(run_async(args))
+}
+
+/// What a worker reports for one listed object (or a listing error).
+type ObjectResult = (String, Result<ObjectSummary, IngestError>);
+
+async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
+    let started = Instant::now();
+    let deadline = args
+        .deadline
+        .map(|s| seconds(s, "deadline").map(|d| started + d))
+        .transpose()?;
+    let parser = Arc::new(args.options.parser()?);
+    let prefixes = Arc::new(args.options.index_prefixes()?);
+    let inputs = args
+        .inputs
+        .iter()
+        .map(|arg| Input::parse(arg))
+        .collect::<Result<Vec<_>, _>>()?;
+    let needs_s3 = inputs.iter().any(|i| matches!(i, Input::S3Prefix(_)))
+        || (!args.dry_run && args.dead_letter.starts_with("s3://"));
+    let s3 = if needs_s3 {
+        Some(source::s3_client(args.s3_endpoint.as_deref()).await)
+    } else {
+        None
+    };
+
+    let loader = if args.dry_run {
+        None
+    } else {
+        let config = args.search.config()?;
+        let client = SearchClient::connect(&config)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !args.no_setup {
+            super::setup::install(&client, &prefixes, &args.templates.options()).await?;
+        }
+        let policy = RetryPolicy {
+            initial_backoff: Duration::from_millis(args.retry_initial_ms),
+            max_retry_time: seconds(args.retry_for, "retry-for")?,
+            request_timeout: seconds(args.request_timeout, "request-timeout")?,
+            ..RetryPolicy::default()
+        };
+        let dead_letter = DeadLetter::parse(&args.dead_letter, s3.as_ref())?;
+        Some(Arc::new(BulkLoader::new(
+            Arc::new(client),
+            policy,
+            args.in_flight,
+            dead_letter,
+        )))
+    };
+    let progress = Arc::new(Progress::default());
+    let ingester = Arc::new(Ingester {
+        parser,
+        prefixes,
+        s3: s3.clone(),
+        loader,
+        batch_bytes: args.batch_bytes.max(1024).min(DEFAULT_BATCH_BYTES * 200),
+        batches_in_flight: args.in_flight.max(1),
+        progress: progress.clone(),
+    });
+
+    // Listing → workers (a few objects at a time) → results, all through bounded channels.
+    let (sources_tx, sources_rx) = mpsc::channel(64);
+    tokio::spawn(source::enumerate(inputs, s3, args.list_page_size, sources_tx));
+    let sources_rx = Arc::new(Mutex::new(sources_rx));
+    let (results_tx, mut results_rx) = mpsc::channel::<ObjectResult>(64);
+    for _ in 0..args.concurrency.max(1) {
+        let sources_rx = sources_rx.clone();
+        let results_tx = results_tx.clone();
+        let ingester = ingester.clone();
+        tokio::spawn(async move {
+            loop {
+                let next = sources_rx.lock().await.recv().await;
+                let Some(next) = next else { break };
+                let result: ObjectResult = match next {
+                    Ok(source) => (source.describe(), ingest_one(&ingester, &source, deadline).await),
+                    Err(e) => (listing_name(&e), Err(IngestError::Source(e))),
+                };
+                if results_tx.send(result).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(results_tx);
+
+    let show_bar = match args.progress {
+        ProgressMode::Always => true,
+        ProgressMode::Never => false,
+        ProgressMode::Auto => std::io::stderr().is_terminal(),
+    };
+    let display = Display::new(show_bar, progress, started);
+    let mut total = ObjectSummary {
+        object: "total".into(),
+        ..ObjectSummary::default()
+    };
+    let (mut objects, mut failed) = (0u64, 0u64);
+    while let Some((name, result)) = results_rx.recv().await {
+        objects += 1;
+        match result {
+            Ok(summary) => {
+                total.add(&summary);
+                display.line(&format!("albingest ingest: {summary}"), false);
+            }
+            Err(error) => {
+                failed += 1;
+                if let Some(summary) = error.summary() {
+                    total.add(summary);
+                }
+                display.line(&format!("albingest ingest: FAILED {name}: {error}"), true);
+            }
+        }
+        display.objects_done(objects, failed);
+    }
+    display.finish();
+
+    let elapsed = started.elapsed().as_secs_f64();
+    let placed = total.indexed + total.already_present + total.dead_lettered;
+    eprintln!(
+        "albingest ingest: {objects} object{}{}, {}, {elapsed:.2} s, {:.0} documents/s{}",
+        if objects == 1 { "" } else { "s" },
+        if failed > 0 {
+            format!(" ({failed} failed)")
+        } else {
+            String::new()
+        },
+        total.counts(),
+        if args.dry_run { total.documents } else { placed } as f64 / elapsed.max(1e-9),
+        if args.dry_run {
+            " (dry run: nothing written)"
+        } else {
+            ""
+        }
+    );
+    if !total.dead_letter_locations.is_empty() {
+        eprintln!(
+            "albingest ingest: {} dead-lettered documents, first written to {}",
+            total.dead_lettered, total.dead_letter_locations[0]
+        );
+    }
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn ingest_one(
+    ingester: &Ingester,
+    source: &Source,
+    deadline: Option<Instant>,
+) -> Result<ObjectSummary, IngestError> {
+    ingester.ingest(source, deadline).await
+}
+
+fn listing_name(error: &SourceError) -> String {
+    match error {
+        SourceError::Local { path, .. } => path.clone(),
+        SourceError::NotFound { bucket, key }
+        | SourceError::NoSuchBucket { bucket, key }
+        | SourceError::AccessDenied { bucket, key, .. }
+        | SourceError::S3 { bucket, key, .. } => format!("s3://{bucket}/{key}"),
+        SourceError::NoS3Client(name) => name.clone(),
+    }
+}
+
+/// The progress bar on a terminal; plain lines otherwise.
+struct Display {
+    bar: Option<ProgressBar>,
+    ticker: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Display {
+    fn new(show_bar: bool, progress: Arc<Progress>, started: Instant) -> Self {
+        if !show_bar {
+            return Self {
+                bar: None,
+                ticker: None,
+            };
+        }
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {prefix} {msg}")
+                .expect("a valid template"),
+        );
+        bar.set_prefix("0 objects");
+        bar.enable_steady_tick(Duration::from_millis(120));
+        let ticking = bar.clone();
+        let ticker = tokio::spawn(async move {
+            loop {
+                let documents = progress.documents.load(Ordering::Relaxed);
+                let placed = progress.placed.load(Ordering::Relaxed);
+                let bytes = progress.bytes_in.load(Ordering::Relaxed);
+                let secs = started.elapsed().as_secs_f64().max(1e-3);
+                // A dry run places nothing: its rate is the parsing rate.
+                let rate = if placed > 0 { placed } else { documents } as f64 / secs;
+                ticking.set_message(format!(
+                    "{} read, {documents} documents parsed, {placed} placed ({rate:.0} docs/s)",
+                    indicatif::HumanBytes(bytes),
+                ));
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        });
+        Self {
+            bar: Some(bar),
+            ticker: Some(ticker),
+        }
+    }
+
+    /// A summary line: above the bar on a terminal (errors only), on stderr otherwise.
+    fn line(&self, text: &str, is_error: bool) {
+        match &self.bar {
+            Some(bar) if is_error => bar.println(text),
+            Some(_) => {}
+            None => eprintln!("{text}"),
+        }
+    }
+
+    fn objects_done(&self, objects: u64, failed: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_prefix(if failed > 0 {
+                format!("{objects} objects ({failed} failed)")
+            } else {
+                format!("{objects} objects")
+            });
+        }
+    }
+
+    fn finish(self) {
+        if let Some(ticker) = self.ticker {
+            ticker.abort();
+        }
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("5MiB").unwrap(), 5 * 1024 * 1024);
+        assert_eq!(parse_size("512KiB").unwrap(), 512 * 1024);
+        assert_eq!(parse_size("65536").unwrap(), 65536);
+        assert!(parse_size("5GB").is_err());
+        assert!(parse_size("12").is_err());
+        assert!(parse_size("MiB").is_err());
+    }
+}
