@@ -121,7 +121,13 @@ impl ObjectSummary {
 
 impl std::fmt::Display for ObjectSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}, {:.2} s", self.object, self.counts(), self.seconds)
+        write!(
+            f,
+            "{}: {}, {:.2} s",
+            self.object,
+            self.counts(),
+            self.seconds
+        )
     }
 }
 
@@ -190,10 +196,14 @@ impl IngestError {
 /// Why the parsing thread stopped before the end of the object.
 enum Stop {
     Read(ReadError),
-    Deadline { offset: u64 },
+    Deadline {
+        offset: u64,
+    },
     /// An earlier batch could not be placed, or the receiving side is gone: the object has
     /// failed, reading more would only cost time.
-    GivenUp { offset: u64 },
+    GivenUp {
+        offset: u64,
+    },
     Serialize(json::Error),
 }
 
@@ -421,7 +431,11 @@ struct ParseJob<'a> {
 }
 
 impl ParseJob<'_> {
-    fn run(self, reader: Box<dyn std::io::Read + Send>, mut builder: Option<BatchBuilder>) -> ParseEnd {
+    fn run(
+        self,
+        reader: Box<dyn std::io::Read + Send>,
+        mut builder: Option<BatchBuilder>,
+    ) -> ParseEnd {
         let mut end = ParseEnd {
             stats: ParseStats::default(),
             documents_sent: 0,

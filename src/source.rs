@@ -189,7 +189,9 @@ fn walk(path: &Path, out: &mpsc::Sender<Result<Source, SourceError>>) -> bool {
         Err(e) => return out.blocking_send(Err(unreadable(e))).is_ok(),
     };
     if !metadata.is_dir() {
-        return out.blocking_send(Ok(Source::File(path.to_path_buf()))).is_ok();
+        return out
+            .blocking_send(Ok(Source::File(path.to_path_buf())))
+            .is_ok();
     }
     let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
         Ok(dir) => dir.filter_map(|e| e.ok().map(|e| e.path())).collect(),
@@ -260,10 +262,7 @@ pub struct Opened {
 
 /// Opens `source`. An S3 body is streamed: `GetObject`'s body becomes a blocking reader through
 /// a bridge, to be read on a blocking thread (never on the async runtime).
-pub async fn open(
-    source: &Source,
-    s3: Option<&aws_sdk_s3::Client>,
-) -> Result<Opened, SourceError> {
+pub async fn open(source: &Source, s3: Option<&aws_sdk_s3::Client>) -> Result<Opened, SourceError> {
     let info = source.object_info();
     match source {
         Source::File(path) => {
@@ -314,7 +313,10 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let (bucket, key) = (bucket.to_string(), key.to_string());
-    let code = error.as_service_error().and_then(|e| e.code()).map(str::to_string);
+    let code = error
+        .as_service_error()
+        .and_then(|e| e.code())
+        .map(str::to_string);
     let status = match &error {
         SdkError::ServiceError(_) => error.raw_response().map(|r| r.status().as_u16()),
         _ => None,
@@ -324,7 +326,15 @@ where
             SourceError::NotFound { bucket, key }
         }
         (Some("NoSuchBucket"), _) => SourceError::NoSuchBucket { bucket, key },
-        (Some("AccessDenied" | "AllAccessDisabled" | "InvalidAccessKeyId" | "SignatureDoesNotMatch"), _)
+        (
+            Some(
+                "AccessDenied"
+                | "AllAccessDisabled"
+                | "InvalidAccessKeyId"
+                | "SignatureDoesNotMatch",
+            ),
+            _,
+        )
         | (None, Some(403)) => SourceError::AccessDenied {
             bucket,
             key,
@@ -355,7 +365,10 @@ mod tests {
     #[test]
     fn s3_locations_and_inputs() {
         let l = S3Location::parse("s3://bucket/AWSLogs/1/").unwrap();
-        assert_eq!((l.bucket.as_str(), l.prefix.as_str()), ("bucket", "AWSLogs/1/"));
+        assert_eq!(
+            (l.bucket.as_str(), l.prefix.as_str()),
+            ("bucket", "AWSLogs/1/")
+        );
         assert_eq!(l.join("x"), "AWSLogs/1/x");
         let l = S3Location::parse("s3://bucket").unwrap();
         assert_eq!(l.prefix, "");
@@ -367,7 +380,10 @@ mod tests {
             Input::parse("logs/").unwrap(),
             Input::Path(PathBuf::from("logs/"))
         );
-        assert!(matches!(Input::parse("s3://b/p").unwrap(), Input::S3Prefix(_)));
+        assert!(matches!(
+            Input::parse("s3://b/p").unwrap(),
+            Input::S3Prefix(_)
+        ));
     }
 
     #[tokio::test]
@@ -389,7 +405,10 @@ mod tests {
             });
         }
         assert_eq!(got[..3], ["a.log", "b/c/d.log.gz", "b/e.log"]);
-        assert!(got[3].starts_with("error: ") && got[3].contains("missing"), "{got:?}");
+        assert!(
+            got[3].starts_with("error: ") && got[3].contains("missing"),
+            "{got:?}"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use albingest::ingest::{IngestError, ObjectSummary};
 use albingest::source::Source;
 use support::fault_proxy::{Action, FaultProxy, Request};
-use support::{alb_lines, count, gzip, search_client, search_servers, unique, Server, Setup, TempDir};
+use support::{
+    alb_lines, count, gzip, search_client, search_servers, unique, Server, Setup, TempDir,
+};
 
 const LINES: usize = 120;
 
@@ -68,7 +70,11 @@ async fn recoverable(
 
         let client = search_client(&server.url).await;
         let stored = count(&client, &prefix).await;
-        assert_eq!(stored, first.lines - first.dead_lettered, "{context}: every line exactly once");
+        assert_eq!(
+            stored,
+            first.lines - first.dead_lettered,
+            "{context}: every line exactly once"
+        );
 
         // Again, without faults: nothing new.
         let mut direct = Setup::new(&server.url, &prefix, &dir.path().join("dead-letter"));
@@ -80,8 +86,15 @@ async fn recoverable(
             .await
             .unwrap_or_else(|e| panic!("{context}, second run: {e}"));
         assert_all_placed(&second, &context);
-        assert_eq!(second.indexed, 0, "{context}: the second run indexed again: {second}");
-        assert_eq!(count(&client, &prefix).await, stored, "{context}: second run added documents");
+        assert_eq!(
+            second.indexed, 0,
+            "{context}: the second run indexed again: {second}"
+        );
+        assert_eq!(
+            count(&client, &prefix).await,
+            stored,
+            "{context}: second run added documents"
+        );
         results.push((server, first, faults));
     }
     results
@@ -140,7 +153,12 @@ async fn request_413_splits_the_batch() {
     let results = recoverable(
         "413",
         |request, _| {
-            let documents = request.body.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count() / 2;
+            let documents = request
+                .body
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+                .count()
+                / 2;
             if request.is_bulk() && documents > 4 {
                 Action::too_large_413()
             } else {
@@ -208,7 +226,8 @@ async fn a_server_refusing_gzip_bodies_gets_plain_ones() {
             if request.is_bulk() && gzip {
                 Action::Respond {
                     status: 415,
-                    body: r#"{"error":"Content-Encoding gzip is not supported","status":415}"#.into(),
+                    body: r#"{"error":"Content-Encoding gzip is not supported","status":415}"#
+                        .into(),
                     content_type: "application/json",
                 }
             } else {
@@ -221,7 +240,11 @@ async fn a_server_refusing_gzip_bodies_gets_plain_ones() {
     for (server, first, faults) in results {
         // A refusal for each request already on its way (at most the 3 in flight), then every
         // request plain.
-        assert!((1..=3).contains(&faults), "{}: {faults} refusals", server.name);
+        assert!(
+            (1..=3).contains(&faults),
+            "{}: {faults} refusals",
+            server.name
+        );
         assert_eq!(first.indexed, LINES as u64, "{}: {first}", server.name);
     }
 }
@@ -254,18 +277,36 @@ async fn unrecoverable(
             .ingest(&Source::File(path.clone()), deadline.map(|d| started + d))
             .await
             .expect_err(&context);
-        assert!(started.elapsed() < Duration::from_secs(15), "{context}: took {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{context}: took {:?}",
+            started.elapsed()
+        );
         let IngestError::Incomplete(incomplete) = &error else {
             panic!("{context}: {error}");
         };
         let summary = &incomplete.summary;
-        assert_eq!(summary.indexed + summary.already_present + summary.dead_lettered, 0, "{context}: {summary}");
+        assert_eq!(
+            summary.indexed + summary.already_present + summary.dead_lettered,
+            0,
+            "{context}: {summary}"
+        );
         assert!(summary.unplaced > 0, "{context}: {summary}");
         let message = error.to_string();
-        assert!(message.contains("unplaced") && message.contains(expect_reason), "{context}: {message}");
-        assert!(message.contains(&path.display().to_string()) || message.contains("fault-alb"), "{context}: names the object: {message}");
+        assert!(
+            message.contains("unplaced") && message.contains(expect_reason),
+            "{context}: {message}"
+        );
+        assert!(
+            message.contains(&path.display().to_string()) || message.contains("fault-alb"),
+            "{context}: names the object: {message}"
+        );
         let client = search_client(&server.url).await;
-        assert_eq!(count(&client, &prefix).await, 0, "{context}: nothing got through");
+        assert_eq!(
+            count(&client, &prefix).await,
+            0,
+            "{context}: nothing got through"
+        );
 
         // The redelivery, with the server healthy: everything once.
         let again = Setup::new(&server.url, &prefix, &dir.path().join("dead-letter"))
@@ -316,7 +357,11 @@ async fn a_search_server_that_is_down_is_a_clear_error_after_the_retry_time() {
         return;
     };
     // A port nothing listens on: bind, note it, close.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let endpoint = format!("http://127.0.0.1:{port}");
     let dir = TempDir::new("down");
     let path = object(&dir);
@@ -334,13 +379,25 @@ async fn a_search_server_that_is_down_is_a_clear_error_after_the_retry_time() {
     };
     let summary = &incomplete.summary;
     // Reading may stop early once a batch has failed: what was read is all unplaced.
-    assert!(summary.documents > 0 && summary.unplaced == summary.documents, "{summary}");
+    assert!(
+        summary.documents > 0 && summary.unplaced == summary.documents,
+        "{summary}"
+    );
     assert!(
         summary.documents == LINES as u64 || incomplete.unread_from.is_some(),
         "{message}"
     );
     assert!(message.contains("documents unplaced"), "{message}");
-    assert!(message.contains("retries exhausted") && message.contains(&endpoint), "{message}");
-    assert!(message.contains(&format!("0 of {} documents read were placed", summary.documents)), "{message}");
+    assert!(
+        message.contains("retries exhausted") && message.contains(&endpoint),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!(
+            "0 of {} documents read were placed",
+            summary.documents
+        )),
+        "{message}"
+    );
     drop(servers);
 }

@@ -38,23 +38,56 @@ async fn setup_is_idempotent_and_types_the_fields() {
         let prefix = unique("setup");
         for run in 0..2 {
             let out = albingest(
-                &["setup", "--endpoint", &server.url, "--index-prefix", &prefix, "--replicas", "0"],
+                &[
+                    "setup",
+                    "--endpoint",
+                    &server.url,
+                    "--index-prefix",
+                    &prefix,
+                    "--replicas",
+                    "0",
+                ],
                 &[],
             );
-            assert!(out.status.success(), "{} run {run}: {}", server.name, stderr(&out));
-            assert!(stderr(&out).contains(&format!("albingest-{prefix}")), "{}", stderr(&out));
+            assert!(
+                out.status.success(),
+                "{} run {run}: {}",
+                server.name,
+                stderr(&out)
+            );
+            assert!(
+                stderr(&out).contains(&format!("albingest-{prefix}")),
+                "{}",
+                stderr(&out)
+            );
         }
         let client = search_client(&server.url).await;
-        let template = get_json(&client, Method::Get, &format!("/_index_template/albingest-{prefix}"), None).await;
+        let template = get_json(
+            &client,
+            Method::Get,
+            &format!("/_index_template/albingest-{prefix}"),
+            None,
+        )
+        .await;
         let template = &template["index_templates"][0]["index_template"];
-        assert_eq!(template["index_patterns"], json!([format!("{prefix}-*")]), "{}", server.name);
+        assert_eq!(
+            template["index_patterns"],
+            json!([format!("{prefix}-*")]),
+            "{}",
+            server.name
+        );
 
         // The first document creates the daily index with the template's types.
         let dir = TempDir::new("setup");
         let path = dir.path().join("x.log");
         std::fs::write(&path, alb_lines(3, 3)).unwrap();
         let setup = Setup::new(&server.url, &prefix, &dir.path().join("dlq"));
-        let summary = setup.ingester().await.ingest(&Source::File(path), None).await.unwrap();
+        let summary = setup
+            .ingester()
+            .await
+            .ingest(&Source::File(path), None)
+            .await
+            .unwrap();
         assert_eq!(summary.indexed, 3);
         let index = format!("{prefix}-2026.11.01");
         let mapping = get_json(&client, Method::Get, &format!("/{index}/_mapping"), None).await;
@@ -79,7 +112,11 @@ async fn setup_is_idempotent_and_types_the_fields() {
             assert_eq!(field["type"], ty, "{}: {path} in {mapping}", server.name);
         }
         let settings = get_json(&client, Method::Get, &format!("/{index}/_settings"), None).await;
-        assert_eq!(settings[&index]["settings"]["index"]["number_of_replicas"], "0", "{}", server.name);
+        assert_eq!(
+            settings[&index]["settings"]["index"]["number_of_replicas"], "0",
+            "{}",
+            server.name
+        );
     }
 }
 
@@ -95,7 +132,13 @@ async fn s3_object_end_to_end_exactly_once_in_daily_indices() {
     let key = alb_key("a b=c");
     let event_key = key.replace(' ', "+").replace('=', "%3D");
     let (lines, first_day) = (300, 100);
-    put(&s3, &bucket, &key, gzip(alb_lines(lines, first_day).as_bytes())).await;
+    put(
+        &s3,
+        &bucket,
+        &key,
+        gzip(alb_lines(lines, first_day).as_bytes()),
+    )
+    .await;
 
     for server in servers {
         let prefix = unique("s3-e2e");
@@ -108,11 +151,23 @@ async fn s3_object_end_to_end_exactly_once_in_daily_indices() {
             key: decode_event_key(&event_key),
         };
         let first = setup.ingester().await.ingest(&source, None).await.unwrap();
-        assert_eq!((first.lines, first.indexed, first.already_present), (lines as u64, lines as u64, 0), "{first}");
-        assert!(first.bytes_in > 0 && first.bytes_in < first.bytes_decompressed, "{first}");
+        assert_eq!(
+            (first.lines, first.indexed, first.already_present),
+            (lines as u64, lines as u64, 0),
+            "{first}"
+        );
+        assert!(
+            first.bytes_in > 0 && first.bytes_in < first.bytes_decompressed,
+            "{first}"
+        );
 
         let client = search_client(&server.url).await;
-        assert_eq!(count(&client, &prefix).await, lines as u64, "{}", server.name);
+        assert_eq!(
+            count(&client, &prefix).await,
+            lines as u64,
+            "{}",
+            server.name
+        );
         assert_eq!(
             indices(&client, &prefix).await,
             vec![
@@ -134,15 +189,30 @@ async fn s3_object_end_to_end_exactly_once_in_daily_indices() {
         assert_eq!(hits.len(), 1, "{}", server.name);
         let hit = &hits[0];
         assert_eq!(hit["_index"], format!("{prefix}-2026.11.01"));
-        assert_eq!(hit["_id"], ObjectHash::new(Some(&bucket), &key).document_id(0));
-        assert_eq!(hit["_source"]["aws"]["s3"]["bucket"]["name"], bucket.as_str());
+        assert_eq!(
+            hit["_id"],
+            ObjectHash::new(Some(&bucket), &key).document_id(0)
+        );
+        assert_eq!(
+            hit["_source"]["aws"]["s3"]["bucket"]["name"],
+            bucket.as_str()
+        );
         assert_eq!(hit["_source"]["aws"]["s3"]["object"]["key"], key.as_str());
         assert_eq!(hit["_source"]["cloud"]["account"]["id"], "123456789012");
         assert_eq!(hit["_source"]["source"]["port"], 1024);
 
         let second = setup.ingester().await.ingest(&source, None).await.unwrap();
-        assert_eq!((second.indexed, second.already_present), (0, lines as u64), "{second}");
-        assert_eq!(count(&client, &prefix).await, lines as u64, "{}: second run added nothing", server.name);
+        assert_eq!(
+            (second.indexed, second.already_present),
+            (0, lines as u64),
+            "{second}"
+        );
+        assert_eq!(
+            count(&client, &prefix).await,
+            lines as u64,
+            "{}: second run added nothing",
+            server.name
+        );
     }
 }
 
@@ -158,18 +228,37 @@ async fn s3_prefix_backfill_through_the_cli_with_pagination() {
         let key = format!("logs/{}", alb_key(&format!("obj{i}")));
         put(&s3, &bucket, &key, gzip(alb_lines(20, 5).as_bytes())).await;
     }
-    put(&s3, &bucket, "elsewhere/x.log.gz", gzip(alb_lines(7, 0).as_bytes())).await;
+    put(
+        &s3,
+        &bucket,
+        "elsewhere/x.log.gz",
+        gzip(alb_lines(7, 0).as_bytes()),
+    )
+    .await;
     let url = format!("s3://{bucket}/logs/");
     for server in servers {
         let prefix = unique("backfill");
         let args = [
-            "ingest", &url, "--endpoint", &server.url, "--index-prefix", &prefix,
-            "--list-page-size", "2", "--concurrency", "2", "--progress", "never",
+            "ingest",
+            &url,
+            "--endpoint",
+            &server.url,
+            "--index-prefix",
+            &prefix,
+            "--list-page-size",
+            "2",
+            "--concurrency",
+            "2",
+            "--progress",
+            "never",
         ];
         let out = albingest(&args, &aws_env(&s3_url));
         let err = stderr(&out);
         assert!(out.status.success(), "{}: {err}", server.name);
-        assert!(err.contains("5 objects, 100 lines, 100 documents (0 failure documents), 100 indexed"), "{err}");
+        assert!(
+            err.contains("5 objects, 100 lines, 100 documents (0 failure documents), 100 indexed"),
+            "{err}"
+        );
         let client = search_client(&server.url).await;
         assert_eq!(count(&client, &prefix).await, 100, "{}", server.name);
 
@@ -183,7 +272,8 @@ async fn s3_prefix_backfill_through_the_cli_with_pagination() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_objects_are_clear_errors_and_keep_what_was_read() {
-    let (Some(servers), Some(s3_url)) = (search_servers("bad-objects"), s3_url("bad-objects")) else {
+    let (Some(servers), Some(s3_url)) = (search_servers("bad-objects"), s3_url("bad-objects"))
+    else {
         return;
     };
     let s3 = s3_client(&s3_url);
@@ -198,7 +288,13 @@ async fn bad_objects_are_clear_errors_and_keep_what_was_read() {
     }
     put(&s3, &bucket, "corrupt.log.gz", corrupt).await;
     let whole = gzip(alb_lines(2000, 2000).as_bytes());
-    put(&s3, &bucket, "truncated.log.gz", whole[..whole.len() / 2].to_vec()).await;
+    put(
+        &s3,
+        &bucket,
+        "truncated.log.gz",
+        whole[..whole.len() / 2].to_vec(),
+    )
+    .await;
 
     for server in servers {
         let prefix = unique("bad-objects");
@@ -207,34 +303,86 @@ async fn bad_objects_are_clear_errors_and_keep_what_was_read() {
         setup.s3 = Some(s3.clone());
         let ingester = setup.ingester().await;
         let client = search_client(&server.url).await;
-        let object = |key: &str| Source::S3 { bucket: bucket.clone(), key: key.into() };
+        let object = |key: &str| Source::S3 {
+            bucket: bucket.clone(),
+            key: key.into(),
+        };
 
         let summary = ingester.ingest(&object("plain.log"), None).await.unwrap();
         assert_eq!(summary.indexed, 10, "not gzip, plain text: works");
 
-        let summary = ingester.ingest(&object("empty.log.gz"), None).await.unwrap();
-        assert_eq!((summary.lines, summary.documents), (0, 0), "0-byte object: {summary}");
+        let summary = ingester
+            .ingest(&object("empty.log.gz"), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            (summary.lines, summary.documents),
+            (0, 0),
+            "0-byte object: {summary}"
+        );
 
-        let error = ingester.ingest(&object("corrupt.log.gz"), None).await.unwrap_err().to_string();
-        assert!(error.contains(&format!("s3://{bucket}/corrupt.log.gz")), "{error}");
+        let error = ingester
+            .ingest(&object("corrupt.log.gz"), None)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(&format!("s3://{bucket}/corrupt.log.gz")),
+            "{error}"
+        );
         assert!(error.contains("byte"), "{error}");
 
-        let error = ingester.ingest(&object("truncated.log.gz"), None).await.unwrap_err();
+        let error = ingester
+            .ingest(&object("truncated.log.gz"), None)
+            .await
+            .unwrap_err();
         let message = error.to_string();
-        assert!(message.contains(&format!("s3://{bucket}/truncated.log.gz: cannot read past byte")), "{message}");
+        assert!(
+            message.contains(&format!(
+                "s3://{bucket}/truncated.log.gz: cannot read past byte"
+            )),
+            "{message}"
+        );
         let kept = error.summary().expect("a summary of what was read");
         assert!(kept.lines > 100 && kept.lines < 2000, "{kept}");
-        assert_eq!(kept.indexed, kept.lines, "the lines read before the cut are kept: {kept}");
-        assert_eq!(count(&client, &prefix).await, 10 + kept.lines, "{}", server.name);
+        assert_eq!(
+            kept.indexed, kept.lines,
+            "the lines read before the cut are kept: {kept}"
+        );
+        assert_eq!(
+            count(&client, &prefix).await,
+            10 + kept.lines,
+            "{}",
+            server.name
+        );
 
-        let error = ingester.ingest(&object("missing.log.gz"), None).await.unwrap_err();
-        assert!(matches!(error, IngestError::Source(SourceError::NotFound { .. })), "{error}");
+        let error = ingester
+            .ingest(&object("missing.log.gz"), None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, IngestError::Source(SourceError::NotFound { .. })),
+            "{error}"
+        );
         let message = error.to_string();
-        assert!(message.contains(&bucket) && message.contains("missing.log.gz"), "{message}");
+        assert!(
+            message.contains(&bucket) && message.contains("missing.log.gz"),
+            "{message}"
+        );
 
-        let wrong_bucket = Source::S3 { bucket: format!("{bucket}-nope"), key: "x.log.gz".into() };
-        let message = ingester.ingest(&wrong_bucket, None).await.unwrap_err().to_string();
-        assert!(message.contains(&format!("{bucket}-nope")) && message.contains("x.log.gz"), "{message}");
+        let wrong_bucket = Source::S3 {
+            bucket: format!("{bucket}-nope"),
+            key: "x.log.gz".into(),
+        };
+        let message = ingester
+            .ingest(&wrong_bucket, None)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains(&format!("{bucket}-nope")) && message.contains("x.log.gz"),
+            "{message}"
+        );
     }
 
     // Access denied: moto checks no permissions, so the double answers GetObject as S3 does.
@@ -252,7 +400,10 @@ async fn bad_objects_are_clear_errors_and_keep_what_was_read() {
     .await;
     let through_proxy = s3_client(&proxy.url);
     let error = albingest::source::open(
-        &Source::S3 { bucket: bucket.clone(), key: "secret.log.gz".into() },
+        &Source::S3 {
+            bucket: bucket.clone(),
+            key: "secret.log.gz".into(),
+        },
         Some(&through_proxy),
     )
     .await
@@ -260,12 +411,18 @@ async fn bad_objects_are_clear_errors_and_keep_what_was_read() {
     .expect("access denied");
     assert!(matches!(error, SourceError::AccessDenied { .. }), "{error}");
     let message = error.to_string();
-    assert!(message.contains("access denied") && message.contains(&bucket) && message.contains("secret.log.gz"), "{message}");
+    assert!(
+        message.contains("access denied")
+            && message.contains(&bucket)
+            && message.contains("secret.log.gz"),
+        "{message}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mapping_conflicts_go_to_the_dead_letter_location() {
-    let (Some(servers), Some(s3_url)) = (search_servers("dead-letter"), s3_url("dead-letter")) else {
+    let (Some(servers), Some(s3_url)) = (search_servers("dead-letter"), s3_url("dead-letter"))
+    else {
         return;
     };
     let s3 = s3_client(&s3_url);
@@ -289,8 +446,18 @@ async fn mapping_conflicts_go_to_the_dead_letter_location() {
         // Local directory.
         let local = dir.path().join("dlq");
         let setup = Setup::new(&server.url, &prefix, &local);
-        let summary = setup.ingester().await.ingest(&Source::File(path.clone()), None).await.unwrap();
-        assert_eq!((summary.dead_lettered, summary.indexed), (12, 18), "{}: {summary}", server.name);
+        let summary = setup
+            .ingester()
+            .await
+            .ingest(&Source::File(path.clone()), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            (summary.dead_lettered, summary.indexed),
+            (12, 18),
+            "{}: {summary}",
+            server.name
+        );
         let files = walk(&local);
         assert!(!files.is_empty());
         let mut records = Vec::new();
@@ -304,29 +471,81 @@ async fn mapping_conflicts_go_to_the_dead_letter_location() {
             assert_eq!(record["_index"], format!("{prefix}-2026.11.01"));
             assert!(record["_id"].as_str().unwrap().len() <= 40);
             assert_eq!(record["status"], 400);
-            assert!(record["reason"].as_str().unwrap().contains("source.ip"), "{record}");
+            assert!(
+                record["reason"].as_str().unwrap().contains("source.ip"),
+                "{record}"
+            );
             assert_eq!(record["document"]["source"]["ip"], "78.190.26.165");
         }
         assert_eq!(count(&client, &prefix).await, 18);
 
         // Again: the same dead letters, overwritten in place, nothing new indexed.
-        let again = setup.ingester().await.ingest(&Source::File(path.clone()), None).await.unwrap();
-        assert_eq!((again.dead_lettered, again.indexed, again.already_present), (12, 0, 18), "{again}");
-        assert_eq!(walk(&local).len(), files.len(), "redelivery overwrites its dead letters");
+        let again = setup
+            .ingester()
+            .await
+            .ingest(&Source::File(path.clone()), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.dead_lettered, again.indexed, again.already_present),
+            (12, 0, 18),
+            "{again}"
+        );
+        assert_eq!(
+            walk(&local).len(),
+            files.len(),
+            "redelivery overwrites its dead letters"
+        );
 
         // An S3 prefix.
         let mut setup = Setup::new(&server.url, &prefix, &local);
         let location = S3Location::parse(&format!("s3://{bucket}/dlq/{prefix}")).unwrap();
-        setup.dead_letter = DeadLetter::S3 { client: s3.clone(), location };
-        let summary = setup.ingester().await.ingest(&Source::File(path), None).await.unwrap();
+        setup.dead_letter = DeadLetter::S3 {
+            client: s3.clone(),
+            location,
+        };
+        let summary = setup
+            .ingester()
+            .await
+            .ingest(&Source::File(path), None)
+            .await
+            .unwrap();
         assert_eq!(summary.dead_lettered, 12);
-        let listed = s3.list_objects_v2().bucket(&bucket).prefix(format!("dlq/{prefix}/")).send().await.unwrap();
-        let keys: Vec<String> = listed.contents().iter().filter_map(|o| o.key().map(str::to_string)).collect();
-        assert!(!keys.is_empty() && keys.iter().all(|k| k.ends_with(".ndjson")), "{keys:?}");
-        let body = s3.get_object().bucket(&bucket).key(&keys[0]).send().await.unwrap().body.collect().await.unwrap().into_bytes();
-        let first: serde_json::Value = serde_json::from_slice(body.split(|b| *b == b'\n').next().unwrap()).unwrap();
+        let listed = s3
+            .list_objects_v2()
+            .bucket(&bucket)
+            .prefix(format!("dlq/{prefix}/"))
+            .send()
+            .await
+            .unwrap();
+        let keys: Vec<String> = listed
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_string))
+            .collect();
+        assert!(
+            !keys.is_empty() && keys.iter().all(|k| k.ends_with(".ndjson")),
+            "{keys:?}"
+        );
+        let body = s3
+            .get_object()
+            .bucket(&bucket)
+            .key(&keys[0])
+            .send()
+            .await
+            .unwrap()
+            .body
+            .collect()
+            .await
+            .unwrap()
+            .into_bytes();
+        let first: serde_json::Value =
+            serde_json::from_slice(body.split(|b| *b == b'\n').next().unwrap()).unwrap();
         assert_eq!(first["status"], 400);
-        assert_eq!(summary.dead_letter_locations[0], format!("s3://{bucket}/{}", keys[0]));
+        assert_eq!(
+            summary.dead_letter_locations[0],
+            format!("s3://{bucket}/{}", keys[0])
+        );
     }
 }
 
@@ -357,8 +576,16 @@ async fn cli_loads_the_bundled_sample_and_a_second_run_adds_nothing() {
         let dir = TempDir::new("sample");
         let dlq = dir.path().display().to_string();
         let args = [
-            "ingest", sample, "--endpoint", &server.url, "--index-prefix", &prefix,
-            "--dead-letter", &dlq, "--progress", "never",
+            "ingest",
+            sample,
+            "--endpoint",
+            &server.url,
+            "--index-prefix",
+            &prefix,
+            "--dead-letter",
+            &dlq,
+            "--progress",
+            "never",
         ];
         let out = albingest(&args, &[]);
         let err = stderr(&out);
@@ -367,13 +594,23 @@ async fn cli_loads_the_bundled_sample_and_a_second_run_adds_nothing() {
         let client = search_client(&server.url).await;
         assert_eq!(count(&client, &prefix).await, 2000);
         let days = indices(&client, &prefix).await;
-        assert_eq!(days, vec![(format!("{prefix}-2026.11.24"), 2000)], "{}", server.name);
+        assert_eq!(
+            days,
+            vec![(format!("{prefix}-2026.11.24"), 2000)],
+            "{}",
+            server.name
+        );
 
         let out = albingest(&args, &[]);
         let err = stderr(&out);
         assert!(out.status.success(), "{}: {err}", server.name);
         assert!(err.contains("0 indexed, 2000 already present"), "{err}");
-        assert_eq!(count(&client, &prefix).await, 2000, "{}: the second run added nothing", server.name);
+        assert_eq!(
+            count(&client, &prefix).await,
+            2000,
+            "{}: the second run added nothing",
+            server.name
+        );
     }
 }
 
@@ -383,20 +620,43 @@ fn cli_dry_run_needs_no_server_and_a_down_server_fails_clearly() {
     let out = albingest(&["ingest", sample, "--dry-run", "--progress", "never"], &[]);
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
-    assert!(err.contains("2000 documents") && err.contains("0 indexed") && err.contains("dry run"), "{err}");
+    assert!(
+        err.contains("2000 documents") && err.contains("0 indexed") && err.contains("dry run"),
+        "{err}"
+    );
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let endpoint = format!("http://127.0.0.1:{port}");
     let started = std::time::Instant::now();
     let out = albingest(
-        &["ingest", sample, "--endpoint", &endpoint, "--no-setup", "--retry-for", "0.5", "--progress", "never"],
+        &[
+            "ingest",
+            sample,
+            "--endpoint",
+            &endpoint,
+            "--no-setup",
+            "--retry-for",
+            "0.5",
+            "--progress",
+            "never",
+        ],
         &[],
     );
     let err = stderr(&out);
     assert!(!out.status.success(), "{err}");
     assert!(started.elapsed() < Duration::from_secs(30));
-    assert!(err.contains("FAILED") && err.contains("documents unplaced") && err.contains(&endpoint), "{err}");
-    assert!(err.contains("(1 failed)") && err.contains(" 0 indexed"), "{err}");
+    assert!(
+        err.contains("FAILED") && err.contains("documents unplaced") && err.contains(&endpoint),
+        "{err}"
+    );
+    assert!(
+        err.contains("(1 failed)") && err.contains(" 0 indexed"),
+        "{err}"
+    );
 
     let out = albingest(&["setup", "--endpoint", &endpoint], &[]);
     let err = stderr(&out);

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, Mutex};
 
 use super::{runtime, ParseOptions, SearchOptions, TemplateArgs};
 use crate::ingest::{IngestError, Ingester, ObjectSummary, Progress};
-use crate::search::bulk_load::{BulkLoader, DEFAULT_BATCH_BYTES, DEFAULT_IN_FLIGHT};
+use crate::search::bulk_load::{BulkLoader, DEFAULT_IN_FLIGHT};
 use crate::search::dead_letter::DeadLetter;
 use crate::search::retry::RetryPolicy;
 use crate::search::SearchClient;
@@ -29,7 +29,8 @@ pub enum ProgressMode {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "Every line becomes one document with a deterministic _id (object + \
+#[command(
+    after_help = "Every line becomes one document with a deterministic _id (object + \
 byte offset), written with the bulk action `create`: running the same objects again adds nothing \
 (the server answers 409, counted as already present). Documents the server refuses for good \
 (mapping conflicts) go to the dead-letter location as NDJSON with the server's reason. \
@@ -37,7 +38,8 @@ Exit status: 0 when every document of every object was placed (indexed, already 
 dead-lettered), 1 otherwise; the summary says what was not placed. Environment: \
 ALBINGEST_ENDPOINT, ALBINGEST_USERNAME, ALBINGEST_PASSWORD, ALBINGEST_DEAD_LETTER, \
 AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL (S3-compatible servers), the usual AWS credential \
-variables, ALBINGEST_LOG (log filter, default warn).")]
+variables, ALBINGEST_LOG (log filter, default warn)."
+)]
 pub struct IngestArgs {
     /// Log objects: files (plain or gzip), directories (walked recursively) and
     /// s3://BUCKET/PREFIX (every object under the prefix).
@@ -138,7 +140,8 @@ fn parse_size(text: &str) -> Result<usize, String> {
 }
 
 fn seconds(value: f64, flag: &str) -> Result<Duration, String> {
-    Duration::try_from_secs_f64(value).map_err(|_| format!("--{flag}: {value} is not a number of seconds"))
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| format!("--{flag}: {value} is not a number of seconds"))
 }
 
 pub fn run(args: IngestArgs) -> Result<ExitCode, String> {
@@ -199,14 +202,19 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
         prefixes,
         s3: s3.clone(),
         loader,
-        batch_bytes: args.batch_bytes.max(1024).min(DEFAULT_BATCH_BYTES * 200),
+        batch_bytes: args.batch_bytes,
         batches_in_flight: args.in_flight.max(1),
         progress: progress.clone(),
     });
 
     // Listing → workers (a few objects at a time) → results, all through bounded channels.
     let (sources_tx, sources_rx) = mpsc::channel(64);
-    tokio::spawn(source::enumerate(inputs, s3, args.list_page_size, sources_tx));
+    tokio::spawn(source::enumerate(
+        inputs,
+        s3,
+        args.list_page_size,
+        sources_tx,
+    ));
     let sources_rx = Arc::new(Mutex::new(sources_rx));
     let (results_tx, mut results_rx) = mpsc::channel::<ObjectResult>(64);
     for _ in 0..args.concurrency.max(1) {
@@ -218,7 +226,10 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
                 let next = sources_rx.lock().await.recv().await;
                 let Some(next) = next else { break };
                 let result: ObjectResult = match next {
-                    Ok(source) => (source.describe(), ingest_one(&ingester, &source, deadline).await),
+                    Ok(source) => (
+                        source.describe(),
+                        ingest_one(&ingester, &source, deadline).await,
+                    ),
                     Err(e) => (listing_name(&e), Err(IngestError::Source(e))),
                 };
                 if results_tx.send(result).await.is_err() {
@@ -270,7 +281,12 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
             String::new()
         },
         total.counts(),
-        if args.dry_run { total.documents } else { placed } as f64 / elapsed.max(1e-9),
+        if args.dry_run {
+            total.documents
+        } else {
+            placed
+        } as f64
+            / elapsed.max(1e-9),
         if args.dry_run {
             " (dry run: nothing written)"
         } else {

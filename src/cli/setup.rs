@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{runtime, ParseOptions, SearchOptions, TemplateArgs};
+use crate::bulk::IndexPrefixes;
 use crate::search::templates::{self, TemplateOptions};
 use crate::search::SearchClient;
-use crate::bulk::IndexPrefixes;
 
 #[derive(Debug, Args)]
 #[command(

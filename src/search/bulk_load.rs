@@ -183,7 +183,9 @@ fn gzip(data: &[u8]) -> Bytes {
         Vec::with_capacity(data.len() / 6),
         flate2::Compression::fast(),
     );
-    encoder.write_all(data).expect("writing to a Vec cannot fail");
+    encoder
+        .write_all(data)
+        .expect("writing to a Vec cannot fail");
     Bytes::from(encoder.finish().expect("writing to a Vec cannot fail"))
 }
 
@@ -380,9 +382,8 @@ impl BulkLoader {
                 } else if whole_batch && !gzip {
                     batch.body.clone()
                 } else {
-                    let mut plain = Vec::with_capacity(
-                        chunk.iter().map(|i| batch.item_bytes(*i).len()).sum(),
-                    );
+                    let mut plain =
+                        Vec::with_capacity(chunk.iter().map(|i| batch.item_bytes(*i).len()).sum());
                     for i in &chunk {
                         plain.extend_from_slice(batch.item_bytes(*i));
                     }
@@ -454,9 +455,7 @@ impl BulkLoader {
                     Sent::Refused(reason) => {
                         let offsets: Vec<u64> =
                             chunk.iter().map(|i| batch.items[*i].line_offset).collect();
-                        outcome
-                            .unplaced
-                            .add(&reason, chunk.len() as u64, offsets);
+                        outcome.unplaced.add(&reason, chunk.len() as u64, offsets);
                     }
                 }
             }
@@ -483,8 +482,10 @@ impl BulkLoader {
                         give_up.describe(),
                         backoff.attempts()
                     );
-                    let offsets: Vec<u64> =
-                        to_retry.iter().map(|i| batch.items[*i].line_offset).collect();
+                    let offsets: Vec<u64> = to_retry
+                        .iter()
+                        .map(|i| batch.items[*i].line_offset)
+                        .collect();
                     outcome
                         .unplaced
                         .add(&reason, to_retry.len() as u64, offsets);
@@ -552,10 +553,7 @@ impl BulkLoader {
         match status {
             200..=299 => match serde_json::from_slice::<BulkAnswer>(&answer.body) {
                 Ok(parsed) => Sent::Items(parsed.items.into_iter().map(|i| i.create).collect()),
-                Err(e) => Sent::Retry(format!(
-                    "unreadable _bulk answer ({e}): {}",
-                    answer.text()
-                )),
+                Err(e) => Sent::Retry(format!("unreadable _bulk answer ({e}): {}", answer.text())),
             },
             413 => Sent::TooLarge,
             // A server that does not decompress request bodies answers 415, or 400 because the
@@ -591,7 +589,9 @@ mod tests {
         b.push::<std::io::Error>(n, |out| {
             crate::bulk::write_action(out, "idx-2026.11.01", &format!("id-{n}"))?;
             let source = out.len();
-            out.extend_from_slice(format!("{{\"n\":{n},\"pad\":\"{}\"}}\n", "x".repeat(size)).as_bytes());
+            out.extend_from_slice(
+                format!("{{\"n\":{n},\"pad\":\"{}\"}}\n", "x".repeat(size)).as_bytes(),
+            );
             Ok(source)
         })
         .unwrap()
@@ -663,6 +663,9 @@ mod tests {
         assert_eq!(u.first_offsets.len(), Unplaced::OFFSETS_KEPT);
         assert_eq!(u.first_offsets[..3], [10, 20, 30]);
         let text = u.to_string();
-        assert!(text.starts_with("23 documents unplaced; 3: deadline reached; 20: retries exhausted"), "{text}");
+        assert!(
+            text.starts_with("23 documents unplaced; 3: deadline reached; 20: retries exhausted"),
+            "{text}"
+        );
     }
 }

@@ -123,7 +123,9 @@ fn records(object: &ObjectInfo, items: &[DeadItem<'_>]) -> Vec<u8> {
         push_str(&mut out, item.reason);
         out.extend_from_slice(b",\"object\":");
         push_str(&mut out, &object.file_path);
-        out.extend_from_slice(format!(",\"log_offset\":{},\"document\":", item.line_offset).as_bytes());
+        out.extend_from_slice(
+            format!(",\"log_offset\":{},\"document\":", item.line_offset).as_bytes(),
+        );
         out.extend_from_slice(item.document);
         out.extend_from_slice(b"}\n");
     }
@@ -172,7 +174,10 @@ mod tests {
     #[test]
     fn file_names_are_deterministic_and_stay_inside() {
         let object = ObjectInfo::s3("logs", "AWSLogs/1/a b+c.log.gz");
-        assert_eq!(file_name(&object, 42), "logs/AWSLogs/1/a_b_c.log.gz.42.ndjson");
+        assert_eq!(
+            file_name(&object, 42),
+            "logs/AWSLogs/1/a_b_c.log.gz.42.ndjson"
+        );
         let object = ObjectInfo::local("../../etc/x.log");
         assert_eq!(file_name(&object, 0), "local/etc/x.log.0.ndjson");
         let object = ObjectInfo::local("/tmp/../x.log");
@@ -200,7 +205,10 @@ mod tests {
         assert_eq!(record["status"], 400);
         assert_eq!(record["object"], "s3://b/k.log.gz");
         assert_eq!(record["document"]["source"]["ip"], "x");
-        assert!(record["reason"].as_str().unwrap().contains("[source.ip] \"x\""));
+        assert!(record["reason"]
+            .as_str()
+            .unwrap()
+            .contains("[source.ip] \"x\""));
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

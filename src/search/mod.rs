@@ -157,11 +157,10 @@ impl SearchClient {
                     loader = loader.region(aws_config::Region::new(region));
                 }
                 let sdk = loader.load().await;
-                let credentials =
-                    Credentials::try_from(&sdk).map_err(|e| SearchError::Client {
-                        endpoint: endpoint.clone(),
-                        reason: format!("AWS SigV4 needs credentials and a region: {e}"),
-                    })?;
+                let credentials = Credentials::try_from(&sdk).map_err(|e| SearchError::Client {
+                    endpoint: endpoint.clone(),
+                    reason: format!("AWS SigV4 needs credentials and a region: {e}"),
+                })?;
                 builder = builder.auth(credentials).service_name(&service);
                 sigv4_service = Some(service);
             }
@@ -338,7 +337,14 @@ mod tests {
         assert!(!format!("{client:?}").contains("s3cret"));
         // Nothing listens on port 1: the error names the endpoint, not the password.
         let err = client
-            .send(Method::Get, "/", &[], &[], None, Some(Duration::from_secs(2)))
+            .send(
+                Method::Get,
+                "/",
+                &[],
+                &[],
+                None,
+                Some(Duration::from_secs(2)),
+            )
             .await
             .unwrap_err()
             .to_string();
@@ -356,7 +362,10 @@ mod tests {
             })
             .await
             .unwrap_err();
-            assert!(matches!(err, SearchError::Endpoint { .. }), "{endpoint}: {err}");
+            assert!(
+                matches!(err, SearchError::Endpoint { .. }),
+                "{endpoint}: {err}"
+            );
         }
     }
 }

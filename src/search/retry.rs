@@ -147,7 +147,11 @@ mod tests {
             distinct.insert(wait);
         }
         assert_eq!(b.attempts(), 200);
-        assert!(distinct.len() > 50, "jitter: {} distinct waits", distinct.len());
+        assert!(
+            distinct.len() > 50,
+            "jitter: {} distinct waits",
+            distinct.len()
+        );
     }
 
     #[test]

@@ -14,8 +14,10 @@ use super::{SearchClient, SearchError};
 use crate::bulk::IndexPrefixes;
 use crate::format::LogFormat;
 
-const MAPPINGS: &str = include_str!("../../deploy/index-templates/albingest-mappings.component.json");
-const SETTINGS: &str = include_str!("../../deploy/index-templates/albingest-settings.component.json");
+const MAPPINGS: &str =
+    include_str!("../../deploy/index-templates/albingest-mappings.component.json");
+const SETTINGS: &str =
+    include_str!("../../deploy/index-templates/albingest-settings.component.json");
 const ALB: &str = include_str!("../../deploy/index-templates/alb.index-template.json");
 const ALB_CONNECTION: &str =
     include_str!("../../deploy/index-templates/alb-connection.index-template.json");
@@ -118,14 +120,21 @@ pub async fn install(
         wildcard_as_keyword: false,
     };
     if with_settings {
-        put(client, &format!("/_component_template/{SETTINGS_NAME}"), &settings_template(options)).await?;
+        put(
+            client,
+            &format!("/_component_template/{SETTINGS_NAME}"),
+            &settings_template(options),
+        )
+        .await?;
         installed.component_templates.push(SETTINGS_NAME.into());
     }
     let path = format!("/_component_template/{MAPPINGS_NAME}");
     let mappings = mappings_template();
     match put(client, &path, &mappings).await {
         Ok(()) => {}
-        Err(SearchError::Status { status: 400, body, .. }) if body.contains("wildcard") => {
+        Err(SearchError::Status {
+            status: 400, body, ..
+        }) if body.contains("wildcard") => {
             // OpenSearch before 2.15 (and some managed versions) has no `wildcard` type.
             put(client, &path, &wildcard_as_keyword(mappings)).await?;
             installed.wildcard_as_keyword = true;

@@ -33,7 +33,13 @@ pub struct Request {
 
 impl Request {
     pub fn is_bulk(&self) -> bool {
-        self.method == "POST" && self.target.split('?').next().unwrap_or("").ends_with("/_bulk")
+        self.method == "POST"
+            && self
+                .target
+                .split('?')
+                .next()
+                .unwrap_or("")
+                .ends_with("/_bulk")
     }
 
     fn header(&self, name: &str) -> Option<&str> {
@@ -46,7 +52,11 @@ impl Request {
 
 pub enum Action {
     Forward,
-    Respond { status: u16, body: String, content_type: &'static str },
+    Respond {
+        status: u16,
+        body: String,
+        content_type: &'static str,
+    },
     /// `fault(i)` for item `i` of this `_bulk` request: `Some(status)` to fault it.
     ItemFaults(Box<dyn Fn(usize) -> Option<u16> + Send + Sync>),
     ForwardThenReset,
@@ -75,7 +85,10 @@ impl Action {
 
     pub fn server_error(status: u16) -> Self {
         let (kind, reason) = match status {
-            503 => ("unavailable_shards_exception", "[alb-logs][0] primary shard is not active Timeout: [1m]"),
+            503 => (
+                "unavailable_shards_exception",
+                "[alb-logs][0] primary shard is not active Timeout: [1m]",
+            ),
             _ => ("exception", "Internal server error"),
         };
         Action::Respond {
@@ -125,7 +138,8 @@ impl FaultProxy {
                 let Ok((stream, _)) = listener.accept().await else {
                     break;
                 };
-                let (script, upstream, b, f) = (script.clone(), upstream.clone(), b.clone(), f.clone());
+                let (script, upstream, b, f) =
+                    (script.clone(), upstream.clone(), b.clone(), f.clone());
                 tokio::spawn(async move {
                     let _ = serve(stream, &upstream, &*script, &b, &f).await;
                 });
@@ -330,7 +344,9 @@ async fn forward_body(
     let mut answer_type = "application/json".to_string();
     for line in head.lines().skip(1) {
         if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("transfer-encoding") && value.trim().eq_ignore_ascii_case("chunked") {
+            if name.eq_ignore_ascii_case("transfer-encoding")
+                && value.trim().eq_ignore_ascii_case("chunked")
+            {
                 body = dechunk(&body);
             }
             if name.eq_ignore_ascii_case("content-length") {
@@ -350,7 +366,8 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
         let size_text = String::from_utf8_lossy(&data[..end]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("0").trim(), 16)
+            .unwrap_or(0);
         data = &data[end + 2..];
         if size == 0 || data.len() < size {
             break;
@@ -389,7 +406,12 @@ async fn bulk_with_item_faults(
     let mut real_items: Vec<Value> = Vec::new();
     if !forwarded.is_empty() {
         let (status, _, body) = forward_body(upstream, request, &forwarded).await?;
-        assert_eq!(status, 200, "upstream _bulk: {}", String::from_utf8_lossy(&body));
+        assert_eq!(
+            status,
+            200,
+            "upstream _bulk: {}",
+            String::from_utf8_lossy(&body)
+        );
         let answer: Value = serde_json::from_slice(&body).unwrap();
         real_items = answer["items"].as_array().cloned().unwrap_or_default();
     }
@@ -405,7 +427,10 @@ async fn bulk_with_item_faults(
                 let (kind, reason) = if *status == 429 {
                     ("es_rejected_execution_exception", "rejected execution of primary operation [coordinating_and_primary_bytes=52428800, replica_bytes=0, all_bytes=52428800, primary_operation_bytes=2048, max_coordinating_and_primary_bytes=53687091]")
                 } else {
-                    ("unavailable_shards_exception", "primary shard is not active")
+                    (
+                        "unavailable_shards_exception",
+                        "primary shard is not active",
+                    )
                 };
                 merged.push(json!({"create": {
                     "_index": action["create"]["_index"],
@@ -417,5 +442,12 @@ async fn bulk_with_item_faults(
         }
     }
     let answer = json!({"took": 1, "errors": true, "items": merged});
-    Ok(((200, "application/json".into(), answer.to_string().into_bytes()), faulted))
+    Ok((
+        (
+            200,
+            "application/json".into(),
+            answer.to_string().into_bytes(),
+        ),
+        faulted,
+    ))
 }

@@ -110,7 +110,11 @@ pub fn alb_lines(n: usize, on_first_day: usize) -> String {
         };
         let line = LINE
             .replacen("2026-09-23T07:15:47.805298Z", &time, 1)
-            .replacen("78.190.26.165:5815", &format!("78.190.26.165:{}", 1024 + i), 1);
+            .replacen(
+                "78.190.26.165:5815",
+                &format!("78.190.26.165:{}", 1024 + i),
+                1,
+            );
         out.push_str(&line);
         out.push('\n');
     }
@@ -141,7 +145,12 @@ pub async fn search_client(url: &str) -> SearchClient {
     .unwrap()
 }
 
-pub async fn get_json(client: &SearchClient, method: Method, path: &str, body: Option<Value>) -> Value {
+pub async fn get_json(
+    client: &SearchClient,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
     let answer = client
         .json(method, path, body.as_ref(), Duration::from_secs(30))
         .await
@@ -259,7 +268,8 @@ impl Setup {
 
 /// An S3 client for moto (any credentials, path-style).
 pub fn s3_client(url: &str) -> aws_sdk_s3::Client {
-    let credentials = aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "tests");
+    let credentials =
+        aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "tests");
     let config = aws_sdk_s3::Config::builder()
         .behavior_version_latest()
         .region(aws_sdk_s3::config::Region::new("us-east-1"))
