@@ -142,7 +142,7 @@ fn parse_file(
             let index = output.prefixes.index_name(parsed);
             write_action(buf, &index, &ids.document_id(line.offset))?;
         }
-        json::write(buf, &parsed.document).map_err(io::Error::other)?;
+        json::write(buf, &parsed.document);
         buf.push(b'\n');
         Ok(())
     };
