@@ -180,16 +180,24 @@ where
     let (done_tx, done_rx) = sync_channel::<io::Result<(u64, Vec<u8>, ParseStats)>>(threads * 2);
     let read_failure: Mutex<Option<ReadError>> = Mutex::new(None);
     let total_bytes = Mutex::new(0u64);
+    // Buffers go round instead of being freed: fresh 256 KB+ allocations are fresh pages, and
+    // faulting them in cost more than parsing a block's worth of lines.
+    let free_text: Mutex<Vec<(String, Vec<BlockLine>)>> = Mutex::new(Vec::new());
+    let free_out: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+    let new_block = |seq| {
+        let (text, lines) = free_text
+            .lock()
+            .expect("lock")
+            .pop()
+            .unwrap_or_else(|| (String::with_capacity(BLOCK_BYTES + 4096), Vec::new()));
+        Block { seq, text, lines }
+    };
 
     std::thread::scope(|scope| {
         scope.spawn(|| {
             let mut lines = LineReader::new(reader);
             let mut seq = 0;
-            let mut block = Block {
-                seq,
-                text: String::with_capacity(BLOCK_BYTES + 4096),
-                lines: Vec::new(),
-            };
+            let mut block = new_block(seq);
             loop {
                 match lines.next_line() {
                     Ok(Some(line)) => {
@@ -212,14 +220,7 @@ where
                     }
                 }
                 seq += 1;
-                let full = std::mem::replace(
-                    &mut block,
-                    Block {
-                        seq,
-                        text: String::with_capacity(BLOCK_BYTES + 4096),
-                        lines: Vec::new(),
-                    },
-                );
+                let full = std::mem::replace(&mut block, new_block(seq));
                 if work_tx.send(full).is_err() {
                     return; // the consumer stopped
                 }
@@ -232,15 +233,24 @@ where
         });
         for _ in 0..threads {
             let (work_rx, done_tx, encode) = (Arc::clone(&work_rx), done_tx.clone(), &encode);
+            let (free_text, free_out) = (&free_text, &free_out);
             scope.spawn(move || {
                 let mut scratch = parser.scratch();
                 loop {
-                    let Ok(block) = work_rx.lock().expect("lock").recv() else {
+                    let Ok(mut block) = work_rx.lock().expect("lock").recv() else {
                         return;
                     };
-                    let result = encode_block(parser, object, &block, &mut scratch, encode);
+                    let mut out = free_out.lock().expect("lock").pop().unwrap_or_default();
+                    let result =
+                        encode_block(parser, object, &block, &mut scratch, encode, &mut out);
+                    block.text.clear();
+                    block.lines.clear();
+                    free_text
+                        .lock()
+                        .expect("lock")
+                        .push((block.text, block.lines));
                     if done_tx
-                        .send(result.map(|(out, stats)| (block.seq, out, stats)))
+                        .send(result.map(|stats| (block.seq, out, stats)))
                         .is_err()
                     {
                         return;
@@ -256,10 +266,12 @@ where
         for result in done_rx.iter() {
             let (seq, out, block_stats) = result?;
             pending.insert(seq, (out, block_stats));
-            while let Some((out, block_stats)) = pending.remove(&next) {
+            while let Some((mut out, block_stats)) = pending.remove(&next) {
                 consume(&out)?;
                 stats.add(&block_stats);
                 next += 1;
+                out.clear();
+                free_out.lock().expect("lock").push(out);
             }
         }
         if let Some(failure) = read_failure.lock().expect("lock").take() {
@@ -276,8 +288,9 @@ fn encode_block(
     block: &Block,
     scratch: &mut Scratch,
     encode: &(impl Fn(&ParsedLine<'_>, &Line<'_>, &mut Vec<u8>) -> io::Result<()> + Sync),
-) -> io::Result<(Vec<u8>, ParseStats)> {
-    let mut out = Vec::with_capacity(block.text.len() * 3);
+    out: &mut Vec<u8>,
+) -> io::Result<ParseStats> {
+    out.reserve(block.text.len() * 3);
     let mut stats = ParseStats::default();
     let mut start = 0;
     for l in &block.lines {
@@ -290,7 +303,7 @@ fn encode_block(
         start = l.end;
         let parsed = parse_line(parser, object, &line, scratch);
         stats.count(&parsed);
-        encode(&parsed, &line, &mut out)?;
+        encode(&parsed, &line, out)?;
     }
-    Ok((out, stats))
+    Ok(stats)
 }
