@@ -9,6 +9,7 @@ pub mod bulk;
 pub mod cli;
 pub mod decompress;
 pub mod document;
+pub mod event;
 pub mod format;
 pub mod grok;
 pub mod json;
