@@ -17,4 +17,5 @@ pub mod lines;
 pub mod object_key;
 pub mod parse;
 pub mod pipeline;
+pub mod retention;
 pub mod timestamp;
