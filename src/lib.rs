@@ -14,6 +14,7 @@ pub mod format;
 pub mod grok;
 pub mod json;
 pub mod lines;
+pub mod metrics;
 pub mod object_key;
 pub mod parse;
 pub mod pipeline;
