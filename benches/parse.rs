@@ -63,8 +63,22 @@ fn bench(c: &mut Criterion) {
             out.clear();
             for (i, l) in lines.iter().enumerate() {
                 let parsed = parser.parse(&object, l, i as u64, &mut scratch);
-                serde_json::to_writer(&mut out, &parsed.document).unwrap();
+                albingest::json::write(&mut out, &parsed.document);
                 out.push(b'\n');
+            }
+            std::hint::black_box(out.len())
+        })
+    });
+    let parsed: Vec<_> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| parser.parse(&object, l, i as u64, &mut scratch))
+        .collect();
+    group.bench_function("document to JSON", |b| {
+        b.iter(|| {
+            out.clear();
+            for p in &parsed {
+                albingest::json::write(&mut out, &p.document);
             }
             std::hint::black_box(out.len())
         })

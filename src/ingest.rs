@@ -204,7 +204,6 @@ enum Stop {
     GivenUp {
         offset: u64,
     },
-    Serialize(json::Error),
 }
 
 impl From<ReadError> for Stop {
@@ -352,12 +351,6 @@ impl Ingester {
                 unread_from = Some(offset);
                 stop_reason = Some("given up after documents could not be placed".to_string());
             }
-            Some(Stop::Serialize(e)) => {
-                return Err(IngestError::Internal {
-                    object: object_name,
-                    message: format!("a document could not be serialized: {e}"),
-                })
-            }
         }
         if self.loader.is_some() {
             unplaced.add(
@@ -487,15 +480,13 @@ impl ParseJob<'_> {
             };
             let index = names.get(self.prefixes, parsed);
             let id = ids.document_id(line.offset);
-            let finished = builder
-                .push(line.offset, |out| {
-                    write_action(out, index, &id).expect("writing to a Vec cannot fail");
-                    let source_at = out.len();
-                    json::write(out, &parsed.document)?;
-                    out.push(b'\n');
-                    Ok(source_at)
-                })
-                .map_err(Stop::Serialize)?;
+            let finished = builder.push(line.offset, |out| {
+                write_action(out, index, &id).expect("writing to a Vec cannot fail");
+                let source_at = out.len();
+                json::write(out, &parsed.document);
+                out.push(b'\n');
+                source_at
+            });
             if let Some(batch) = finished {
                 self.hand_over(batch, line.offset, &mut end.documents_sent)?;
             }

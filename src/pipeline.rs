@@ -1,12 +1,13 @@
 //! One object's lines through the parser: decompressed stream → lines → documents, handed to a
 //! sink (stdout for `albingest parse`, bulk batches for `albingest ingest`).
 
+use std::borrow::Cow;
 use std::io::{self, Read};
 
 use crate::format::LogFormat;
 use crate::lines::{Line, LineReader, MAX_LINE};
 use crate::object_key::ObjectInfo;
-use crate::parse::{ParsedLine, Parser};
+use crate::parse::{ParsedLine, Parser, Scratch};
 
 /// Counts for one object (or many, added up).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,33 +89,221 @@ where
         let line = match lines.next_line() {
             Ok(Some(line)) => line,
             Ok(None) => break,
-            Err(source) => {
-                return Err(E::from(ReadError::Stream {
-                    object: object.file_path.clone(),
-                    offset: lines.offset(),
-                    line: lines.line_number(),
-                    source,
-                }))
-            }
+            Err(source) => return Err(E::from(stream_error(object, &lines, source))),
         };
-        let parsed = if line.truncated {
-            let format = parser.format_of(object, &line.text);
-            let message = format!(
-                "line is longer than {MAX_LINE} bytes; its first {MAX_LINE} bytes are kept"
-            );
-            parser.failure(object, &line.text, line.offset, format, message)
-        } else {
-            parser.parse(object, &line.text, line.offset, &mut scratch)
-        };
-        stats.lines += 1;
-        stats.documents += 1;
-        stats.failures += u64::from(parsed.failed);
-        stats.by_format[LogFormat::ALL
-            .iter()
-            .position(|f| *f == parsed.format)
-            .unwrap_or(0)] += 1;
+        let parsed = parse_line(parser, object, &line, &mut scratch);
+        stats.count(&parsed);
         sink(&parsed, &line)?;
     }
     stats.bytes = lines.offset();
+    Ok(stats)
+}
+
+fn stream_error<R: Read>(
+    object: &ObjectInfo,
+    lines: &LineReader<R>,
+    source: io::Error,
+) -> ReadError {
+    ReadError::Stream {
+        object: object.file_path.clone(),
+        offset: lines.offset(),
+        line: lines.line_number(),
+        source,
+    }
+}
+
+/// One line to its document; a line cut at [`MAX_LINE`] is a failure document that says so.
+fn parse_line<'a>(
+    parser: &'a Parser,
+    object: &'a ObjectInfo,
+    line: &'a Line<'_>,
+    scratch: &mut Scratch,
+) -> ParsedLine<'a> {
+    if line.truncated {
+        let format = parser.format_of(object, &line.text);
+        let message =
+            format!("line is longer than {MAX_LINE} bytes; its first {MAX_LINE} bytes are kept");
+        parser.failure(object, &line.text, line.offset, format, message)
+    } else {
+        parser.parse(object, &line.text, line.offset, scratch)
+    }
+}
+
+impl ParseStats {
+    fn count(&mut self, parsed: &ParsedLine) {
+        self.lines += 1;
+        self.documents += 1;
+        self.failures += u64::from(parsed.failed);
+        let format = LogFormat::ALL.iter().position(|f| *f == parsed.format);
+        self.by_format[format.unwrap_or(0)] += 1;
+    }
+}
+
+/// Lines copied out of the stream by the reader thread, for one worker to parse.
+struct Block {
+    seq: u64,
+    text: String,
+    lines: Vec<BlockLine>,
+}
+
+struct BlockLine {
+    offset: u64,
+    number: u64,
+    end: usize,
+    truncated: bool,
+}
+
+const BLOCK_BYTES: usize = 256 * 1024;
+
+/// The parallel form of [`for_each_document`]: a reader thread splits the stream into blocks of
+/// lines, `threads` workers parse and `encode` them, and `consume` gets the encoded blocks on the
+/// calling thread, in input order. Memory is bounded: a few blocks per thread are in flight.
+pub fn for_each_encoded_block<R, E>(
+    parser: &Parser,
+    object: &ObjectInfo,
+    reader: R,
+    threads: usize,
+    encode: impl Fn(&ParsedLine<'_>, &Line<'_>, &mut Vec<u8>) -> io::Result<()> + Sync,
+    mut consume: impl FnMut(&[u8]) -> Result<(), E>,
+) -> Result<ParseStats, E>
+where
+    R: Read + Send,
+    E: From<ReadError> + From<io::Error>,
+{
+    use std::collections::BTreeMap;
+    use std::sync::mpsc::sync_channel;
+    use std::sync::{Arc, Mutex};
+
+    let threads = threads.max(1);
+    let (work_tx, work_rx) = sync_channel::<Block>(threads * 2);
+    let work_rx = Arc::new(Mutex::new(work_rx));
+    let (done_tx, done_rx) = sync_channel::<io::Result<(u64, Vec<u8>, ParseStats)>>(threads * 2);
+    let read_failure: Mutex<Option<ReadError>> = Mutex::new(None);
+    let total_bytes = Mutex::new(0u64);
+    // Buffers go round instead of being freed: fresh 256 KB+ allocations are fresh pages, and
+    // faulting them in cost more than parsing a block's worth of lines.
+    let free_text: Mutex<Vec<(String, Vec<BlockLine>)>> = Mutex::new(Vec::new());
+    let free_out: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+    let new_block = |seq| {
+        let (text, lines) = free_text
+            .lock()
+            .expect("lock")
+            .pop()
+            .unwrap_or_else(|| (String::with_capacity(BLOCK_BYTES + 4096), Vec::new()));
+        Block { seq, text, lines }
+    };
+
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut lines = LineReader::new(reader);
+            let mut seq = 0;
+            let mut block = new_block(seq);
+            loop {
+                match lines.next_line() {
+                    Ok(Some(line)) => {
+                        block.text.push_str(&line.text);
+                        block.lines.push(BlockLine {
+                            offset: line.offset,
+                            number: line.number,
+                            end: block.text.len(),
+                            truncated: line.truncated,
+                        });
+                        if block.text.len() < BLOCK_BYTES {
+                            continue;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(source) => {
+                        *read_failure.lock().expect("lock") =
+                            Some(stream_error(object, &lines, source));
+                        break;
+                    }
+                }
+                seq += 1;
+                let full = std::mem::replace(&mut block, new_block(seq));
+                if work_tx.send(full).is_err() {
+                    return; // the consumer stopped
+                }
+            }
+            *total_bytes.lock().expect("lock") = lines.offset();
+            if !block.lines.is_empty() {
+                let _ = work_tx.send(block);
+            }
+            drop(work_tx);
+        });
+        for _ in 0..threads {
+            let (work_rx, done_tx, encode) = (Arc::clone(&work_rx), done_tx.clone(), &encode);
+            let (free_text, free_out) = (&free_text, &free_out);
+            scope.spawn(move || {
+                let mut scratch = parser.scratch();
+                loop {
+                    let Ok(mut block) = work_rx.lock().expect("lock").recv() else {
+                        return;
+                    };
+                    let mut out = free_out.lock().expect("lock").pop().unwrap_or_default();
+                    let result =
+                        encode_block(parser, object, &block, &mut scratch, encode, &mut out);
+                    block.text.clear();
+                    block.lines.clear();
+                    free_text
+                        .lock()
+                        .expect("lock")
+                        .push((block.text, block.lines));
+                    if done_tx
+                        .send(result.map(|stats| (block.seq, out, stats)))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+
+        let mut stats = ParseStats::default();
+        let mut pending = BTreeMap::new();
+        let mut next = 0;
+        for result in done_rx.iter() {
+            let (seq, out, block_stats) = result?;
+            pending.insert(seq, (out, block_stats));
+            while let Some((mut out, block_stats)) = pending.remove(&next) {
+                consume(&out)?;
+                stats.add(&block_stats);
+                next += 1;
+                out.clear();
+                free_out.lock().expect("lock").push(out);
+            }
+        }
+        if let Some(failure) = read_failure.lock().expect("lock").take() {
+            return Err(E::from(failure));
+        }
+        stats.bytes = *total_bytes.lock().expect("lock");
+        Ok(stats)
+    })
+}
+
+fn encode_block(
+    parser: &Parser,
+    object: &ObjectInfo,
+    block: &Block,
+    scratch: &mut Scratch,
+    encode: &(impl Fn(&ParsedLine<'_>, &Line<'_>, &mut Vec<u8>) -> io::Result<()> + Sync),
+    out: &mut Vec<u8>,
+) -> io::Result<ParseStats> {
+    out.reserve(block.text.len() * 3);
+    let mut stats = ParseStats::default();
+    let mut start = 0;
+    for l in &block.lines {
+        let line = Line {
+            offset: l.offset,
+            number: l.number,
+            text: Cow::Borrowed(&block.text[start..l.end]),
+            truncated: l.truncated,
+        };
+        start = l.end;
+        let parsed = parse_line(parser, object, &line, scratch);
+        stats.count(&parsed);
+        encode(&parsed, &line, out)?;
+    }
     Ok(stats)
 }

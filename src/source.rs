@@ -138,14 +138,6 @@ pub async fn s3_client(endpoint: Option<&str>) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(config.build())
 }
 
-/// Keys in S3 event notifications are URL-encoded, with `+` for a space.
-pub fn decode_event_key(key: &str) -> String {
-    let spaced = key.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced)
-        .decode_utf8_lossy()
-        .into_owned()
-}
-
 /// Lists every object of `inputs` into `out`, in order: files as given, directories walked
 /// (sorted, recursively, symlinked directories not followed), S3 prefixes page by page. The
 /// channel is bounded, so a listing of millions of keys never sits in memory.
@@ -352,15 +344,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn event_keys_are_decoded() {
-        assert_eq!(
-            decode_event_key("AWSLogs/1/a+b%3D%2Bc.log.gz"),
-            "AWSLogs/1/a b=+c.log.gz"
-        );
-        assert_eq!(decode_event_key("plain/key.log.gz"), "plain/key.log.gz");
-    }
 
     #[test]
     fn s3_locations_and_inputs() {

@@ -147,3 +147,49 @@ fn help_explains_every_flag() {
         assert!(help.contains(flag), "{flag} missing from\n{help}");
     }
 }
+
+#[test]
+fn threads_do_not_change_the_output_or_its_order() {
+    // ~2 MB: several blocks, so workers finish out of order and the output must be reordered.
+    let mut input = String::new();
+    for i in 0..3000 {
+        if i % 7 == 0 {
+            input.push_str(&format!("broken line {i}\n"));
+        } else {
+            input.push_str(&LINE.replacen("5815", &i.to_string(), 1));
+            input.push('\n');
+        }
+    }
+    let one = albingest(&["parse", "--bulk", "--threads", "1"], input.as_bytes());
+    let four = albingest(&["parse", "--bulk", "--threads", "4"], input.as_bytes());
+    assert!(one.status.success() && four.status.success());
+    assert_eq!(json_lines(&one).len(), 6000);
+    assert!(
+        one.stdout == four.stdout,
+        "--threads 4 output differs from --threads 1"
+    );
+    let docs = json_lines(&four);
+    assert_eq!(docs[3]["source"]["port"], 1, "second document is line 2");
+}
+
+#[test]
+fn truncated_gzip_keeps_the_lines_before_and_names_the_offset() {
+    use flate2::write::GzEncoder;
+    let mut e = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    for _ in 0..2000 {
+        e.write_all(format!("{LINE}\n").as_bytes()).unwrap();
+    }
+    let gz = e.finish().unwrap();
+    let cut = &gz[..gz.len() * 2 / 3];
+    let out = albingest(&["parse", "--threads", "2"], cut);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("-: cannot read past byte"), "{err}");
+    let docs = json_lines(&out);
+    assert!(
+        docs.len() > 100 && docs.len() < 2000,
+        "{} documents",
+        docs.len()
+    );
+    assert!(docs.iter().all(|d| d["event"]["kind"] == "event"));
+}

@@ -8,9 +8,10 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use albingest::bulk::ObjectHash;
+use albingest::event::url_decode_key;
 use albingest::ingest::IngestError;
 use albingest::search::dead_letter::DeadLetter;
-use albingest::source::{decode_event_key, S3Location, Source, SourceError};
+use albingest::source::{S3Location, Source, SourceError};
 use opensearch::http::Method;
 use serde_json::json;
 use support::fault_proxy::{Action, FaultProxy};
@@ -148,7 +149,7 @@ async fn s3_object_end_to_end_exactly_once_in_daily_indices() {
         setup.install_templates(&server.url).await;
         let source = Source::S3 {
             bucket: bucket.clone(),
-            key: decode_event_key(&event_key),
+            key: url_decode_key(&event_key),
         };
         let first = setup.ingester().await.ingest(&source, None).await.unwrap();
         assert_eq!(
@@ -565,23 +566,58 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// Where `albingest parse --bulk` (the same parser, no server) puts each line of the samples:
+/// index → documents.
+fn expected_indices(files: &[std::path::PathBuf], prefixes: &[&str]) -> Vec<(String, u64)> {
+    let mut args = vec!["parse".to_string(), "--bulk".to_string()];
+    for prefix in prefixes {
+        args.extend(["--index-prefix".to_string(), prefix.to_string()]);
+    }
+    args.extend(files.iter().map(|f| f.display().to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = albingest(&args, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut counts = std::collections::BTreeMap::<String, u64>::new();
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        if let Some(index) =
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["create"]["_index"].as_str()
+        {
+            *counts.entry(index.to_string()).or_default() += 1;
+        }
+    }
+    counts.into_iter().collect()
+}
+
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/s3");
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cli_loads_the_bundled_sample_and_a_second_run_adds_nothing() {
+async fn cli_loads_the_bundled_samples_and_a_second_run_adds_nothing() {
     let Some(servers) = search_servers("sample") else {
         return;
     };
-    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/samples");
+    let files = walk(std::path::Path::new(SAMPLES));
+    assert!(files.len() >= 2, "{files:?}");
     for server in servers {
         let prefix = unique("sample");
+        let (alb, connection) = (
+            format!("{prefix}-alb"),
+            format!("alb-connection={prefix}-conn"),
+        );
+        let expected = expected_indices(&files, &[&alb, &connection]);
+        let total: u64 = expected.iter().map(|(_, n)| n).sum();
+        assert!(expected.len() >= 3 && total > 1000, "{expected:?}");
+
         let dir = TempDir::new("sample");
         let dlq = dir.path().display().to_string();
         let args = [
             "ingest",
-            sample,
+            SAMPLES,
             "--endpoint",
             &server.url,
             "--index-prefix",
-            &prefix,
+            &alb,
+            "--index-prefix",
+            &connection,
             "--dead-letter",
             &dlq,
             "--progress",
@@ -590,24 +626,30 @@ async fn cli_loads_the_bundled_sample_and_a_second_run_adds_nothing() {
         let out = albingest(&args, &[]);
         let err = stderr(&out);
         assert!(out.status.success(), "{}: {err}", server.name);
-        assert!(err.contains("1 object, 2000 lines, 2000 documents (0 failure documents), 2000 indexed, 0 already present, 0 dead-lettered, 0 unplaced"), "{err}");
+        let counts = format!("{total} lines, {total} documents (0 failure documents), {total} indexed, 0 already present, 0 dead-lettered, 0 unplaced");
+        assert!(
+            err.contains(&format!("{} objects, {counts}", files.len())),
+            "{err}"
+        );
         let client = search_client(&server.url).await;
-        assert_eq!(count(&client, &prefix).await, 2000);
-        let days = indices(&client, &prefix).await;
+        assert_eq!(count(&client, &prefix).await, total, "{}", server.name);
         assert_eq!(
-            days,
-            vec![(format!("{prefix}-2026.11.24"), 2000)],
-            "{}",
+            indices(&client, &prefix).await,
+            expected,
+            "{}: each line in its own day's index",
             server.name
         );
 
         let out = albingest(&args, &[]);
         let err = stderr(&out);
         assert!(out.status.success(), "{}: {err}", server.name);
-        assert!(err.contains("0 indexed, 2000 already present"), "{err}");
+        assert!(
+            err.contains(&format!("0 indexed, {total} already present")),
+            "{err}"
+        );
         assert_eq!(
             count(&client, &prefix).await,
-            2000,
+            total,
             "{}: the second run added nothing",
             server.name
         );
@@ -616,14 +658,14 @@ async fn cli_loads_the_bundled_sample_and_a_second_run_adds_nothing() {
 
 #[test]
 fn cli_dry_run_needs_no_server_and_a_down_server_fails_clearly() {
-    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/samples");
+    let sample = SAMPLES;
+    let files = walk(std::path::Path::new(SAMPLES));
+    let total: u64 = expected_indices(&files, &[]).iter().map(|(_, n)| n).sum();
     let out = albingest(&["ingest", sample, "--dry-run", "--progress", "never"], &[]);
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
-    assert!(
-        err.contains("2000 documents") && err.contains("0 indexed") && err.contains("dry run"),
-        "{err}"
-    );
+    let counts = format!("{total} lines, {total} documents (0 failure documents), 0 indexed");
+    assert!(err.contains(&counts) && err.contains("dry run"), "{err}");
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -654,7 +696,7 @@ fn cli_dry_run_needs_no_server_and_a_down_server_fails_clearly() {
         "{err}"
     );
     assert!(
-        err.contains("(1 failed)") && err.contains(" 0 indexed"),
+        err.contains(&format!("({} failed)", files.len())) && err.contains(" 0 indexed"),
         "{err}"
     );
 

@@ -13,7 +13,7 @@ fn parser() -> &'static Parser {
     PARSER.get_or_init(Parser::embedded)
 }
 
-/// A plausible ALB line of a random layout (13 to 36 tokens).
+/// A plausible ALB line of a random layout (18 to 36 tokens).
 fn alb_line() -> impl Strategy<Value = String> {
     let ip = prop_oneof![
         (0u8..=255, 0u8..=255, 0u8..=255, 0u8..=255)
@@ -63,7 +63,7 @@ fn alb_line() -> impl Strategy<Value = String> {
         request,
         proptest::collection::vec(quoted, 20),
         time,
-        13usize..=36,
+        18usize..=36,
     )
         .prop_map(|(kind, t, client, target, times, codes, request, q, created, n)| {
             let mut f: Vec<String> = vec![
@@ -132,7 +132,8 @@ fn documents(input: &[u8]) -> (u64, usize) {
     let object = ObjectInfo::local("prop.log");
     let mut count = 0;
     let stats = for_each_document(parser(), &object, input, |parsed, _| {
-        serde_json::to_vec(&parsed.document).expect("serializes");
+        let json = parsed.document.to_json();
+        serde_json::from_slice::<serde_json::Value>(&json).expect("every document is valid JSON");
         count += 1;
         Ok::<_, ReadError>(())
     })

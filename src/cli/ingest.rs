@@ -18,7 +18,7 @@ use crate::search::bulk_load::{BulkLoader, DEFAULT_IN_FLIGHT};
 use crate::search::dead_letter::DeadLetter;
 use crate::search::retry::RetryPolicy;
 use crate::search::SearchClient;
-use crate::source::{self, Input, Source, SourceError};
+use crate::source::{self, Input};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProgressMode {
@@ -148,8 +148,8 @@ pub fn run(args: IngestArgs) -> Result<ExitCode, String> {
     runtime()?.block_on(run_async(args))
 }
 
-/// What a worker reports for one listed object (or a listing error).
-type ObjectResult = (String, Result<ObjectSummary, IngestError>);
+/// What a worker reports for one listed object (or a listing error); errors name the object.
+type ObjectResult = Result<ObjectSummary, IngestError>;
 
 async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
     let started = Instant::now();
@@ -226,11 +226,8 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
                 let next = sources_rx.lock().await.recv().await;
                 let Some(next) = next else { break };
                 let result: ObjectResult = match next {
-                    Ok(source) => (
-                        source.describe(),
-                        ingest_one(&ingester, &source, deadline).await,
-                    ),
-                    Err(e) => (listing_name(&e), Err(IngestError::Source(e))),
+                    Ok(source) => ingester.ingest(&source, deadline).await,
+                    Err(e) => Err(IngestError::Source(e)),
                 };
                 if results_tx.send(result).await.is_err() {
                     break;
@@ -251,7 +248,7 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
         ..ObjectSummary::default()
     };
     let (mut objects, mut failed) = (0u64, 0u64);
-    while let Some((name, result)) = results_rx.recv().await {
+    while let Some(result) = results_rx.recv().await {
         objects += 1;
         match result {
             Ok(summary) => {
@@ -263,7 +260,8 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
                 if let Some(summary) = error.summary() {
                     total.add(summary);
                 }
-                display.line(&format!("albingest ingest: FAILED {name}: {error}"), true);
+                // The error names the object itself.
+                display.line(&format!("albingest ingest: FAILED: {error}"), true);
             }
         }
         display.objects_done(objects, failed);
@@ -304,25 +302,6 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-async fn ingest_one(
-    ingester: &Ingester,
-    source: &Source,
-    deadline: Option<Instant>,
-) -> Result<ObjectSummary, IngestError> {
-    ingester.ingest(source, deadline).await
-}
-
-fn listing_name(error: &SourceError) -> String {
-    match error {
-        SourceError::Local { path, .. } => path.clone(),
-        SourceError::NotFound { bucket, key }
-        | SourceError::NoSuchBucket { bucket, key }
-        | SourceError::AccessDenied { bucket, key, .. }
-        | SourceError::S3 { bucket, key, .. } => format!("s3://{bucket}/{key}"),
-        SourceError::NoS3Client(name) => name.clone(),
-    }
 }
 
 /// The progress bar on a terminal; plain lines otherwise.

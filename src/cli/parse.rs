@@ -10,9 +10,11 @@ use clap::Args;
 use crate::bulk::{write_action, IndexPrefixes, ObjectHash};
 use crate::decompress::decode;
 use crate::json;
+use crate::lines::Line;
 use crate::object_key::ObjectInfo;
+use crate::parse::ParsedLine;
 use crate::parse::Parser;
-use crate::pipeline::{for_each_document, ParseStats, ReadError};
+use crate::pipeline::{for_each_encoded_block, ParseStats, ReadError};
 
 use super::ParseOptions;
 
@@ -32,6 +34,10 @@ pub struct ParseArgs {
     /// document.
     #[arg(long)]
     pub bulk: bool,
+
+    /// Parsing threads; 0 = one per CPU core. Output order is input order whatever the count.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
 
     #[command(flatten)]
     pub options: ParseOptions,
@@ -58,8 +64,17 @@ pub fn run(args: ParseArgs) -> Result<ExitCode, String> {
     let mut out = stdout.lock();
     let mut total = ParseStats::default();
     let mut failed_inputs = 0;
+    let threads = match args.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let output = Output {
+        prefixes: &prefixes,
+        bulk: args.bulk,
+        threads,
+    };
     for path in &files {
-        match parse_file(&parser, &prefixes, path, args.bulk, &mut out) {
+        match parse_file(&parser, &output, path, &mut out) {
             Ok(stats) => total.add(&stats),
             Err(ParseError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => break,
             Err(ParseError::Write(e)) => return Err(format!("writing to standard output: {e}")),
@@ -97,11 +112,16 @@ pub fn run(args: ParseArgs) -> Result<ExitCode, String> {
     })
 }
 
+struct Output<'a> {
+    prefixes: &'a IndexPrefixes,
+    bulk: bool,
+    threads: usize,
+}
+
 fn parse_file(
     parser: &Parser,
-    prefixes: &IndexPrefixes,
+    output: &Output,
     path: &PathBuf,
-    bulk: bool,
     out: &mut impl Write,
 ) -> Result<ParseStats, ParseError> {
     let name = path.display().to_string();
@@ -115,26 +135,23 @@ fn parse_file(
         Box::new(File::open(path).map_err(unreadable)?)
     };
     let decoded = decode(source).map_err(unreadable)?;
-    let object = if name == "-" {
-        ObjectInfo::local("-")
-    } else {
-        ObjectInfo::local(&name)
-    };
+    let object = ObjectInfo::local(&name);
     let ids = ObjectHash::new(object.bucket.as_deref(), &object.key);
-    let mut buf = Vec::with_capacity(64 * 1024);
-    let stats = for_each_document(parser, &object, decoded.reader, |parsed, line| {
-        if bulk {
-            let index = prefixes.index_name(parsed);
-            write_action(&mut buf, &index, &ids.document_id(line.offset))?;
+    let encode = |parsed: &ParsedLine, line: &Line, buf: &mut Vec<u8>| {
+        if output.bulk {
+            let index = output.prefixes.index_name(parsed);
+            write_action(buf, &index, &ids.document_id(line.offset))?;
         }
-        json::write(&mut buf, &parsed.document).map_err(io::Error::other)?;
+        json::write(buf, &parsed.document);
         buf.push(b'\n');
-        if buf.len() >= 60 * 1024 {
-            out.write_all(&buf)?;
-            buf.clear();
-        }
         Ok(())
-    });
-    out.write_all(&buf)?;
-    stats
+    };
+    for_each_encoded_block(
+        parser,
+        &object,
+        decoded.reader,
+        output.threads,
+        encode,
+        |block| out.write_all(block).map_err(ParseError::Write),
+    )
 }

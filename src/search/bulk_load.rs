@@ -129,13 +129,13 @@ impl BatchBuilder {
     /// Adds a document; returns the previous batch when this one would not fit in it.
     /// `write` appends the action line and the document (with its newline) to the buffer it gets
     /// and returns where the document starts in it.
-    pub fn push<E>(
+    pub fn push(
         &mut self,
         line_offset: u64,
-        write: impl FnOnce(&mut Vec<u8>) -> Result<usize, E>,
-    ) -> Result<Option<Batch>, E> {
+        write: impl FnOnce(&mut Vec<u8>) -> usize,
+    ) -> Option<Batch> {
         self.scratch.clear();
-        let source_at = write(&mut self.scratch)?;
+        let source_at = write(&mut self.scratch);
         let full = !self.items.is_empty() && self.body.len() + self.scratch.len() > self.max_bytes;
         let finished = if full { self.take() } else { None };
         let action = self.body.len();
@@ -143,7 +143,7 @@ impl BatchBuilder {
         if self.body.len() > u32::MAX as usize {
             // Only a document of gigabytes gets here: the line reader caps lines at 1 MiB.
             self.body.truncate(action);
-            return Ok(finished);
+            return finished;
         }
         self.items.push(ItemSpan {
             action: action as u32,
@@ -151,7 +151,7 @@ impl BatchBuilder {
             end: self.body.len() as u32,
             line_offset,
         });
-        Ok(finished)
+        finished
     }
 
     /// The batch being built, if it has documents.
@@ -325,8 +325,10 @@ const BULK_QUERY: &[(&str, &str)] = &[("filter_path", "items.*.status,items.*.er
 enum Sent {
     /// A `_bulk` answer with one result per item.
     Items(Vec<ItemResult>),
-    /// Worth another try later (429, 5xx, timeout, connection): the reason.
+    /// Worth another try later (429, 5xx): the reason.
     Retry(String),
+    /// No answer came (connection refused or reset, timeout): worth another try later.
+    NoAnswer(String),
     /// The body was too large (413).
     TooLarge,
     /// The server refused the gzip body: send it plain.
@@ -394,8 +396,11 @@ impl BulkLoader {
                     }
                 };
                 whole_batch = false;
-                outcome.bytes_out += body.len() as u64;
+                let size = body.len() as u64;
                 let sent = self.send(body, gzip, backoff.request_timeout()).await;
+                if !matches!(sent, Sent::NoAnswer(_)) {
+                    outcome.bytes_out += size;
+                }
                 match sent {
                     Sent::Items(results) if results.len() == chunk.len() => {
                         for (item, result) in chunk.iter().zip(results) {
@@ -430,7 +435,7 @@ impl BulkLoader {
                         );
                         to_retry.extend(chunk);
                     }
-                    Sent::Retry(reason) => {
+                    Sent::Retry(reason) | Sent::NoAnswer(reason) => {
                         last_reason = reason;
                         to_retry.extend(chunk);
                     }
@@ -547,7 +552,7 @@ impl BulkLoader {
             .await
         {
             Ok(answer) => answer,
-            Err(e) => return Sent::Retry(e.to_string()),
+            Err(e) => return Sent::NoAnswer(e.to_string()),
         };
         let status = answer.status.as_u16();
         match status {
@@ -586,15 +591,14 @@ mod tests {
     use super::*;
 
     fn push_doc(b: &mut BatchBuilder, n: u64, size: usize) -> Option<Batch> {
-        b.push::<std::io::Error>(n, |out| {
-            crate::bulk::write_action(out, "idx-2026.11.01", &format!("id-{n}"))?;
+        b.push(n, |out| {
+            crate::bulk::write_action(out, "idx-2026.11.01", &format!("id-{n}")).unwrap();
             let source = out.len();
             out.extend_from_slice(
                 format!("{{\"n\":{n},\"pad\":\"{}\"}}\n", "x".repeat(size)).as_bytes(),
             );
-            Ok(source)
+            source
         })
-        .unwrap()
     }
 
     #[test]

@@ -133,7 +133,7 @@ fn records(object: &ObjectInfo, items: &[DeadItem<'_>]) -> Vec<u8> {
 }
 
 fn push_str(out: &mut Vec<u8>, s: &str) {
-    crate::json::write(out, s).expect("a string always serializes");
+    crate::json::write_str(out, s);
 }
 
 /// `bucket/key.{offset}.ndjson` for S3 objects, `local/path.{offset}.ndjson` for files: every

@@ -1,0 +1,290 @@
+//! The events that start an ingest: which S3 objects to read, decoded with `aws_lambda_events`.
+//!
+//! Accepted: an S3 notification (`ObjectCreated:*`, several records), the same delivered through
+//! SQS (reported per message, so only failed messages come back), through SNS, through
+//! SQS-wrapped SNS, an EventBridge "Object Created" event (also inside SQS), and `s3:TestEvent`
+//! (acknowledged). Keys in S3 notifications are URL-encoded (`+` for a space, `%xx`); EventBridge
+//! keys are not.
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use aws_lambda_events::event::s3::S3Event;
+use aws_lambda_events::event::sns::SnsEvent;
+use aws_lambda_events::event::sqs::SqsEvent;
+use serde_json::Value;
+
+/// An S3 object an event names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRef {
+    pub bucket: String,
+    /// The key as S3 knows it (decoded).
+    pub key: String,
+    pub size: Option<i64>,
+}
+
+/// What an invocation asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delivery {
+    /// S3, SNS or EventBridge: the invocation fails if any object fails.
+    Objects(Objects),
+    /// An SQS batch: each message succeeds or fails on its own.
+    Sqs(Vec<SqsItem>),
+}
+
+/// The objects of an event, and the records it skipped (with why, for the log).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Objects {
+    pub objects: Vec<ObjectRef>,
+    pub skipped: Vec<String>,
+    /// The event was (or held only) `s3:TestEvent`.
+    pub test_event: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqsItem {
+    pub message_id: String,
+    /// The message's objects, or why its body could not be read (that message fails).
+    pub content: Result<Objects, EventError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("unsupported event: {0}")]
+    Unsupported(String),
+    #[error("malformed {kind} event: {message}")]
+    Malformed { kind: &'static str, message: String },
+}
+
+/// Decodes an invocation's payload.
+pub fn decode(event: &Value) -> Result<Delivery, EventError> {
+    if let Some(source) = first_record_source(event) {
+        return match source.as_str() {
+            "aws:sqs" => decode_sqs(event),
+            "aws:sns" => decode_sns(event).map(Delivery::Objects),
+            "aws:s3" => decode_s3(event).map(Delivery::Objects),
+            other => Err(EventError::Unsupported(format!(
+                "records from {other:?} (expected aws:s3, aws:sqs or aws:sns)"
+            ))),
+        };
+    }
+    decode_message(event).map(Delivery::Objects)
+}
+
+/// A message body: an S3 notification, an SNS envelope, an EventBridge event or a test event.
+fn decode_message(value: &Value) -> Result<Objects, EventError> {
+    if value.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
+        return Ok(Objects {
+            test_event: true,
+            ..Objects::default()
+        });
+    }
+    if value.get("detail-type").is_some() {
+        return decode_eventbridge(value);
+    }
+    // An SNS notification as SQS receives it (raw message delivery off).
+    if value.get("Type").and_then(Value::as_str) == Some("Notification") {
+        let message = value
+            .get("Message")
+            .and_then(Value::as_str)
+            .ok_or_else(|| malformed("SNS", "notification without a Message"))?;
+        return decode_body(message);
+    }
+    if let Some(source) = first_record_source(value) {
+        return match source.as_str() {
+            "aws:s3" => decode_s3(value),
+            "aws:sns" => decode_sns(value),
+            other => Err(EventError::Unsupported(format!("records from {other:?}"))),
+        };
+    }
+    Err(EventError::Unsupported(describe(value)))
+}
+
+fn decode_body(body: &str) -> Result<Objects, EventError> {
+    let value: Value = serde_json::from_str(body).map_err(|e| {
+        EventError::Unsupported(format!("message body is not JSON ({e}): {}", excerpt(body)))
+    })?;
+    decode_message(&value)
+}
+
+fn decode_s3(value: &Value) -> Result<Objects, EventError> {
+    let event: S3Event =
+        serde_json::from_value(value.clone()).map_err(|e| malformed("S3", &e.to_string()))?;
+    let mut objects = Objects::default();
+    for record in event.records {
+        let name = record.event_name.unwrap_or_default();
+        let bucket = record.s3.bucket.name.unwrap_or_default();
+        let key = record.s3.object.key.unwrap_or_default();
+        if !name.starts_with("ObjectCreated:") {
+            objects.skipped.push(format!(
+                "{name} s3://{bucket}/{key}: not an ObjectCreated event"
+            ));
+            continue;
+        }
+        if bucket.is_empty() || key.is_empty() {
+            return Err(malformed("S3", "record without bucket name or object key"));
+        }
+        objects.objects.push(ObjectRef {
+            bucket,
+            key: url_decode_key(&key),
+            size: record.s3.object.size,
+        });
+    }
+    Ok(objects)
+}
+
+fn decode_sns(value: &Value) -> Result<Objects, EventError> {
+    let event: SnsEvent =
+        serde_json::from_value(value.clone()).map_err(|e| malformed("SNS", &e.to_string()))?;
+    let mut all = Objects::default();
+    for record in event.records {
+        let inner = decode_body(&record.sns.message)?;
+        all.objects.extend(inner.objects);
+        all.skipped.extend(inner.skipped);
+        all.test_event |= inner.test_event;
+    }
+    Ok(all)
+}
+
+fn decode_sqs(value: &Value) -> Result<Delivery, EventError> {
+    let event: SqsEvent =
+        serde_json::from_value(value.clone()).map_err(|e| malformed("SQS", &e.to_string()))?;
+    let items = event
+        .records
+        .into_iter()
+        .map(|message| SqsItem {
+            message_id: message.message_id.unwrap_or_default(),
+            content: match &message.body {
+                Some(body) => decode_body(body),
+                None => Err(malformed("SQS", "message without a body")),
+            },
+        })
+        .collect();
+    Ok(Delivery::Sqs(items))
+}
+
+fn decode_eventbridge(value: &Value) -> Result<Objects, EventError> {
+    let event: EventBridgeEvent<Value> = serde_json::from_value(value.clone())
+        .map_err(|e| malformed("EventBridge", &e.to_string()))?;
+    if event.source != "aws.s3" || event.detail_type != "Object Created" {
+        return Ok(Objects {
+            skipped: vec![format!(
+                "EventBridge {:?} from {:?}: not an S3 Object Created event",
+                event.detail_type, event.source
+            )],
+            ..Objects::default()
+        });
+    }
+    let field = |path: &[&str]| {
+        path.iter()
+            .try_fold(&event.detail, |v, k| v.get(*k))
+            .cloned()
+    };
+    let bucket = field(&["bucket", "name"]).and_then(|v| v.as_str().map(str::to_string));
+    let key = field(&["object", "key"]).and_then(|v| v.as_str().map(str::to_string));
+    let (Some(bucket), Some(key)) = (bucket, key) else {
+        return Err(malformed(
+            "EventBridge",
+            "detail without bucket.name or object.key",
+        ));
+    };
+    Ok(Objects {
+        objects: vec![ObjectRef {
+            bucket,
+            key,
+            size: field(&["object", "size"]).and_then(|v| v.as_i64()),
+        }],
+        ..Objects::default()
+    })
+}
+
+fn first_record_source(value: &Value) -> Option<String> {
+    let record = value.get("Records")?.as_array()?.first()?;
+    record
+        .get("eventSource")
+        .or_else(|| record.get("EventSource"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+fn malformed(kind: &'static str, message: &str) -> EventError {
+    EventError::Malformed {
+        kind,
+        message: message.to_string(),
+    }
+}
+
+/// What arrived, for an error message: the top-level keys, or the value's start.
+fn describe(value: &Value) -> String {
+    match value.as_object() {
+        Some(map) if !map.is_empty() => {
+            let keys: Vec<&str> = map.keys().map(String::as_str).take(10).collect();
+            format!("an object with keys {keys:?} (expected an S3, SQS, SNS or EventBridge event)")
+        }
+        _ => format!(
+            "{} (expected an S3, SQS, SNS or EventBridge event)",
+            excerpt(&value.to_string())
+        ),
+    }
+}
+
+fn excerpt(text: &str) -> String {
+    let mut end = text.len().min(200);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{:?}", &text[..end])
+}
+
+/// Decodes an S3 notification key: `+` is a space, `%xx` a byte; a bad escape is kept as written.
+pub fn url_decode_key(key: &str) -> String {
+    let b = key.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: Option<&u8>| c.and_then(|c| (*c as char).to_digit(16));
+        match b[i] {
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b'%' => match (hex(b.get(i + 1)), hex(b.get(i + 2))) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                }
+                _ => {
+                    out.push(b'%');
+                    i += 1;
+                }
+            },
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_url_decoded() {
+        assert_eq!(url_decode_key("a+b%3D%2Fc.log.gz"), "a b=/c.log.gz");
+        assert_eq!(url_decode_key("100%25+sure"), "100% sure");
+        assert_eq!(url_decode_key("bad%zzescape%"), "bad%zzescape%");
+        assert_eq!(url_decode_key("%E2%9C%93"), "✓");
+    }
+
+    #[test]
+    fn garbage_is_a_clear_error() {
+        let err = decode(&serde_json::json!({"hello": "world"})).unwrap_err();
+        assert!(err.to_string().contains("hello"), "{err}");
+        let err = decode(&serde_json::json!([1, 2])).unwrap_err();
+        assert!(err.to_string().contains("unsupported event"), "{err}");
+        let err =
+            decode(&serde_json::json!({"Records": [{"eventSource": "aws:kinesis"}]})).unwrap_err();
+        assert!(err.to_string().contains("aws:kinesis"), "{err}");
+    }
+}

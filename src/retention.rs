@@ -1,0 +1,211 @@
+//! Which daily indices are past their retention: a pure decision over index names, so that the
+//! cleanup function and `albingest cleanup` delete exactly what a test says they would.
+//!
+//! An index is deleted only when its name is `{prefix}-YYYY.MM.DD` or `{prefix}-failed-YYYY.MM.DD`
+//! for one of the configured prefixes and that UTC day is older than the retention. Names that
+//! start with `.` (system indices), names under other prefixes and names without a valid date
+//! are never touched.
+
+use std::fmt;
+
+/// How long daily indices are kept, and which index families are ours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retention {
+    days: u32,
+    prefixes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RetentionError {
+    #[error("retention must be at least 1 day, got {0}")]
+    TooShort(i64),
+    #[error("no index prefix given")]
+    NoPrefix,
+    #[error("index prefix {0:?} is not allowed (empty, or starts with '.', '-' or '_')")]
+    BadPrefix(String),
+}
+
+/// The verdict on one index, with the reason that goes in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub index: String,
+    pub delete: bool,
+    pub reason: String,
+}
+
+impl Retention {
+    pub fn new(days: i64, prefixes: &[String]) -> Result<Self, RetentionError> {
+        if days < 1 {
+            return Err(RetentionError::TooShort(days));
+        }
+        if prefixes.is_empty() {
+            return Err(RetentionError::NoPrefix);
+        }
+        if let Some(bad) = prefixes
+            .iter()
+            .find(|p| p.is_empty() || p.starts_with(['.', '-', '_']))
+        {
+            return Err(RetentionError::BadPrefix(bad.clone()));
+        }
+        Ok(Self {
+            days: u32::try_from(days).unwrap_or(u32::MAX),
+            prefixes: prefixes.to_vec(),
+        })
+    }
+
+    pub fn days(&self) -> u32 {
+        self.days
+    }
+
+    pub fn prefixes(&self) -> &[String] {
+        &self.prefixes
+    }
+
+    /// The verdict for every index, given today's UTC date as days since 1970-01-01.
+    pub fn judge<'a>(
+        &self,
+        indices: impl IntoIterator<Item = &'a str>,
+        today: i64,
+    ) -> Vec<Verdict> {
+        let oldest_kept = today - i64::from(self.days);
+        indices
+            .into_iter()
+            .map(|index| {
+                let (delete, reason) = match self.date_of(index) {
+                    Err(why) => (false, why),
+                    Ok(day) if day < oldest_kept => {
+                        (true, format!("older than {} days", self.days))
+                    }
+                    Ok(_) => (false, format!("within {} days", self.days)),
+                };
+                Verdict {
+                    index: index.to_string(),
+                    delete,
+                    reason,
+                }
+            })
+            .collect()
+    }
+
+    /// The day (days since the epoch) in an index name of ours, or why it is not one.
+    fn date_of(&self, index: &str) -> Result<i64, String> {
+        if index.starts_with('.') {
+            return Err("system index".into());
+        }
+        // The longest matching prefix wins (`alb-logs` vs a user's `alb-logs-eu`).
+        let rest = self
+            .prefixes
+            .iter()
+            .filter_map(|p| index.strip_prefix(p.as_str())?.strip_prefix('-'))
+            .min_by_key(|rest| rest.len())
+            .ok_or_else(|| "not under our prefixes".to_string())?;
+        let date = rest.strip_prefix("failed-").unwrap_or(rest);
+        parse_day(date).ok_or_else(|| "no date in the name".to_string())
+    }
+}
+
+/// `YYYY.MM.DD` as days since 1970-01-01.
+fn parse_day(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'.' || b[7] != b'.' {
+        return None;
+    }
+    let iso = format!("{}-{}-{}T00:00:00Z", &text[0..4], &text[5..7], &text[8..10]);
+    crate::timestamp::parse(&iso).map(|t| t.epoch_micros.div_euclid(86_400_000_000))
+}
+
+/// Today's UTC date as days since 1970-01-01.
+pub fn today() -> i64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    secs.div_euclid(86_400)
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let action = if self.delete { "delete" } else { "keep" };
+        write!(f, "{action} {}: {}", self.index, self.reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> i64 {
+        parse_day(text).unwrap()
+    }
+
+    fn verdicts(days: i64, names: &[&str]) -> Vec<(String, bool)> {
+        let prefixes = vec!["alb-logs".to_string(), "nlb-logs".to_string()];
+        Retention::new(days, &prefixes)
+            .unwrap()
+            .judge(names.iter().copied(), day("2026.11.26"))
+            .into_iter()
+            .map(|v| (v.index, v.delete))
+            .collect()
+    }
+
+    #[test]
+    fn deletes_only_dated_indices_of_ours_past_retention() {
+        let got = verdicts(
+            7,
+            &[
+                "alb-logs-2026.11.18",
+                "alb-logs-2026.11.19",
+                "alb-logs-failed-2026.11.01",
+                "nlb-logs-2025.01.01",
+                ".kibana_1",
+                ".opensearch-observability",
+                "alb-logs-foo",
+                "alb-logs-2026.13.01",
+                "other-logs-2020.01.01",
+                "alb-logsx-2020.01.01",
+                "alb-logs",
+            ],
+        );
+        let deleted: Vec<&str> = got
+            .iter()
+            .filter(|(_, d)| *d)
+            .map(|(i, _)| i.as_str())
+            .collect();
+        assert_eq!(
+            deleted,
+            [
+                "alb-logs-2026.11.18",
+                "alb-logs-failed-2026.11.01",
+                "nlb-logs-2025.01.01"
+            ]
+        );
+    }
+
+    #[test]
+    fn refuses_a_retention_below_one_day_and_system_prefixes() {
+        let p = vec!["alb-logs".to_string()];
+        assert_eq!(Retention::new(0, &p), Err(RetentionError::TooShort(0)));
+        assert_eq!(Retention::new(-3, &p), Err(RetentionError::TooShort(-3)));
+        assert!(Retention::new(1, &[".kibana".to_string()]).is_err());
+        assert!(Retention::new(1, &[]).is_err());
+    }
+
+    #[test]
+    fn deletes_an_index_only_when_all_of_its_day_is_past_retention() {
+        assert_eq!(
+            verdicts(
+                1,
+                &[
+                    "alb-logs-2026.11.26",
+                    "alb-logs-2026.11.25",
+                    "alb-logs-2026.11.24"
+                ]
+            ),
+            vec![
+                ("alb-logs-2026.11.26".into(), false),
+                ("alb-logs-2026.11.25".into(), false),
+                ("alb-logs-2026.11.24".into(), true)
+            ]
+        );
+    }
+}
