@@ -356,8 +356,9 @@ resource "aws_lambda_function" "cleanup" {
   memory_size      = var.cleanup_memory_size
   timeout          = var.cleanup_timeout
   role             = aws_iam_role.cleanup.arn
-  # One cleanup at a time: a late run never races the next one.
-  reserved_concurrent_executions = 1
+  # One cleanup at a time: a late run never races the next one. ingest_reserved_concurrency -1
+  # means the account has no concurrency to reserve, for either function.
+  reserved_concurrent_executions = var.ingest_reserved_concurrency == -1 ? -1 : 1
   kms_key_arn                    = var.kms_key_arn
   tags                           = var.tags
 

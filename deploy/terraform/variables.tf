@@ -223,7 +223,7 @@ variable "ingest_timeout" {
 }
 
 variable "ingest_reserved_concurrency" {
-  description = "Reserved concurrency of the ingest function (caps parallel writers to the search server); -1 = none."
+  description = "Reserved concurrency of the ingest function (caps parallel writers to the search server; the cleanup reserves 1); -1 = no reservation for either function."
   type        = number
   default     = 10
 }
