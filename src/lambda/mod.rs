@@ -303,25 +303,6 @@ fn now_seconds() -> i64 {
         .unwrap_or(0)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn deadlines_as_epoch_or_as_emulator_timeout() {
-        let in_a_minute = deadline_instant(now_millis() + 60_000);
-        let left = in_a_minute.saturating_duration_since(Instant::now());
-        assert!(
-            left > Duration::from_secs(58) && left <= Duration::from_secs(60),
-            "{left:?}"
-        );
-        let emulator = deadline_instant(600_000);
-        assert!(emulator > Instant::now() + Duration::from_secs(590));
-        let past = deadline_instant(now_millis() - 5_000);
-        assert!(past <= Instant::now());
-    }
-}
-
 fn now_millis() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -340,4 +321,23 @@ pub fn deadline_instant(deadline_ms: u64) -> Instant {
         deadline_ms.saturating_sub(now_millis())
     };
     Instant::now() + Duration::from_millis(remaining)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_as_epoch_or_as_emulator_timeout() {
+        let in_a_minute = deadline_instant(now_millis() + 60_000);
+        let left = in_a_minute.saturating_duration_since(Instant::now());
+        assert!(
+            left > Duration::from_secs(58) && left <= Duration::from_secs(60),
+            "{left:?}"
+        );
+        let emulator = deadline_instant(600_000);
+        assert!(emulator > Instant::now() + Duration::from_secs(590));
+        let past = deadline_instant(now_millis() - 5_000);
+        assert!(past <= Instant::now());
+    }
 }
