@@ -271,8 +271,8 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
     let elapsed = started.elapsed().as_secs_f64();
     let placed = total.indexed + total.already_present + total.dead_lettered;
     eprintln!(
-        "albingest ingest: {objects} object{}{}, {}, {elapsed:.2} s, {:.0} documents/s{}",
-        if objects == 1 { "" } else { "s" },
+        "albingest ingest: {objects} {}{}, {}, {elapsed:.2} s, {:.0} documents/s{}",
+        plural(objects),
         if failed > 0 {
             format!(" ({failed} failed)")
         } else {
@@ -302,6 +302,14 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn plural(objects: u64) -> &'static str {
+    if objects == 1 {
+        "object"
+    } else {
+        "objects"
+    }
 }
 
 /// The progress bar on a terminal; plain lines otherwise.
@@ -359,9 +367,9 @@ impl Display {
     fn objects_done(&self, objects: u64, failed: u64) {
         if let Some(bar) = &self.bar {
             bar.set_prefix(if failed > 0 {
-                format!("{objects} objects ({failed} failed)")
+                format!("{objects} {} ({failed} failed)", plural(objects))
             } else {
-                format!("{objects} objects")
+                format!("{objects} {}", plural(objects))
             });
         }
     }
