@@ -24,6 +24,9 @@ use crate::json;
 use crate::parse::{ParsedLine, Parser};
 use crate::pipeline::{for_each_document, ParseStats, ReadError};
 use crate::search::bulk_load::{Batch, BatchBuilder, BatchOutcome, BulkLoader, Unplaced};
+use crate::search::dead_letter::DeadLetter;
+use crate::search::retry::RetryPolicy;
+use crate::search::{SearchClient, SearchConfig};
 use crate::source::{self, Source, SourceError};
 
 /// Counters a progress display reads while objects are ingested.
@@ -35,6 +38,24 @@ pub struct Progress {
     pub documents: AtomicU64,
     /// Documents placed (indexed, already present or dead-lettered).
     pub placed: AtomicU64,
+}
+
+/// What an [`Ingester`] is built from: what the CLI's flags and the Lambda's environment say.
+pub struct IngestOptions {
+    pub parser: Parser,
+    pub prefixes: IndexPrefixes,
+    /// The search server; `None` for a dry run (parse and count, write nothing).
+    pub search: Option<SearchConfig>,
+    pub retry: RetryPolicy,
+    /// Upper bound of a `_bulk` body, uncompressed.
+    pub batch_bytes: usize,
+    /// `_bulk` requests in flight at once, over all objects.
+    pub in_flight: usize,
+    /// A directory or `s3://bucket/prefix`.
+    pub dead_letter: String,
+    /// Build an S3 client (for S3 sources or dead letters); `Some(url)` for an S3-compatible
+    /// endpoint, `Some(None)` for AWS (or `AWS_ENDPOINT_URL_S3`), `None` for no client.
+    pub s3: Option<Option<String>>,
 }
 
 /// Everything one object's ingestion needs; shared by all objects of a run.
@@ -244,6 +265,45 @@ impl IndexNames {
 }
 
 impl Ingester {
+    /// Builds the clients (S3, search server) and the sender. Nothing is sent yet: the first
+    /// request to the search server is the caller's (`setup`) or the first batch.
+    pub async fn connect(options: IngestOptions) -> Result<Self, String> {
+        let s3 = match &options.s3 {
+            Some(endpoint) => Some(source::s3_client(endpoint.as_deref()).await),
+            None => None,
+        };
+        let in_flight = options.in_flight.max(1);
+        let loader = match &options.search {
+            None => None,
+            Some(config) => {
+                let client = SearchClient::connect(config)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let dead_letter = DeadLetter::parse(&options.dead_letter, s3.as_ref())?;
+                Some(Arc::new(BulkLoader::new(
+                    Arc::new(client),
+                    options.retry,
+                    in_flight,
+                    dead_letter,
+                )))
+            }
+        };
+        Ok(Self {
+            parser: Arc::new(options.parser),
+            prefixes: Arc::new(options.prefixes),
+            s3,
+            loader,
+            batch_bytes: options.batch_bytes,
+            batches_in_flight: in_flight,
+            progress: Arc::new(Progress::default()),
+        })
+    }
+
+    /// The search server's client (`None` in a dry run), e.g. to install the index templates.
+    pub fn search_client(&self) -> Option<&SearchClient> {
+        self.loader.as_deref().map(BulkLoader::client)
+    }
+
     /// Ingests one object. `deadline`: no retry starts, and no more lines are read, after it
     /// (the Lambda passes its remaining time less a margin to report).
     pub async fn ingest(

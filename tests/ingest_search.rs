@@ -709,3 +709,169 @@ fn cli_dry_run_needs_no_server_and_a_down_server_fails_clearly() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("--endpoint"), "{}", stderr(&out));
 }
+
+/// The headers of every request that reached the double.
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<(String, String)>)>>>;
+
+async fn recording_proxy(upstream: &str) -> (FaultProxy, Seen) {
+    let seen: Seen = Default::default();
+    let record = seen.clone();
+    let proxy = FaultProxy::start(upstream, move |request, _| {
+        let line = format!("{} {}", request.method, request.target);
+        record.lock().unwrap().push((line, request.headers.clone()));
+        Action::Forward
+    })
+    .await;
+    (proxy, seen)
+}
+
+fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_carry_basic_auth_or_a_sigv4_signature_and_no_secret_is_printed() {
+    let Some(servers) = search_servers("auth") else {
+        return;
+    };
+    let server = &servers[0];
+    let dir = TempDir::new("auth");
+    let path = dir.path().join("x.log");
+    std::fs::write(&path, alb_lines(5, 5)).unwrap();
+    let file = path.display().to_string();
+
+    // Basic: the password only from the environment; it reaches the server, never the output.
+    let (proxy, seen) = recording_proxy(&server.url).await;
+    let prefix = unique("auth");
+    let secret = "s3cr3t-Pa55";
+    let out = albingest(
+        &[
+            "ingest",
+            &file,
+            "--endpoint",
+            &proxy.url,
+            "--username",
+            "ingester",
+            "--index-prefix",
+            &prefix,
+            "--progress",
+            "never",
+        ],
+        &[
+            ("ALBINGEST_PASSWORD", secret.to_string()),
+            ("ALBINGEST_LOG", "debug".to_string()),
+        ],
+    );
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains(secret), "the password was printed: {err}");
+    use base64_free::encode;
+    let expected = format!("Basic {}", encode(format!("ingester:{secret}").as_bytes()));
+    let requests = seen.lock().unwrap().clone();
+    assert!(requests
+        .iter()
+        .any(|(line, _)| line.starts_with("POST /_bulk")));
+    for (line, headers) in &requests {
+        assert_eq!(
+            header(headers, "authorization"),
+            Some(expected.as_str()),
+            "{line}"
+        );
+    }
+
+    // SigV4 for OpenSearch Serverless: credentials from the AWS chain (here the environment),
+    // every request signed for service `aoss`, the payload hash sent; no settings template
+    // (Serverless refuses index settings).
+    let (proxy, seen) = recording_proxy(&server.url).await;
+    let prefix = unique("auth");
+    let aws = [
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE".to_string()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".to_string(),
+        ),
+        ("AWS_REGION", "eu-west-1".to_string()),
+        ("AWS_CONFIG_FILE", "/nonexistent".to_string()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".to_string()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+        ("ALBINGEST_LOG", "debug".to_string()),
+    ];
+    let out = albingest(
+        &[
+            "ingest",
+            &file,
+            "--endpoint",
+            &proxy.url,
+            "--aws-sigv4",
+            "aoss",
+            "--index-prefix",
+            &prefix,
+            "--progress",
+            "never",
+        ],
+        &aws,
+    );
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        !err.contains("wJalrXUtnFEMI"),
+        "the secret key was printed: {err}"
+    );
+    let requests = seen.lock().unwrap().clone();
+    assert!(
+        !requests
+            .iter()
+            .any(|(line, _)| line.contains("albingest-settings")),
+        "{requests:?}"
+    );
+    assert!(requests
+        .iter()
+        .any(|(line, _)| line.starts_with("POST /_bulk")));
+    for (line, headers) in &requests {
+        let authorization = header(headers, "authorization").unwrap_or_default();
+        assert!(
+            authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+                && authorization.contains("/eu-west-1/aoss/aws4_request")
+                && authorization.contains("Signature="),
+            "{line}: {authorization}"
+        );
+        let hash = header(headers, "x-amz-content-sha256").unwrap_or_default();
+        assert_eq!(hash.len(), 64, "{line}: payload hash {hash:?}");
+        assert!(header(headers, "x-amz-date").is_some(), "{line}");
+    }
+}
+
+/// Base64 for the expected `Authorization: Basic` value, without a dependency.
+mod base64_free {
+    pub fn encode(input: &[u8]) -> String {
+        const TABLE: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in input.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(TABLE[(n >> (18 - 6 * i)) as usize & 63] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn rfc_4648_examples() {
+        assert_eq!(encode(b"foobar"), "Zm9vYmFy");
+        assert_eq!(encode(b"fooba"), "Zm9vYmE=");
+        assert_eq!(encode(b"foob"), "Zm9vYg==");
+    }
+}

@@ -13,11 +13,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::{mpsc, Mutex};
 
 use super::{runtime, ParseOptions, SearchOptions, TemplateArgs};
-use crate::ingest::{IngestError, Ingester, ObjectSummary, Progress};
-use crate::search::bulk_load::{BulkLoader, DEFAULT_IN_FLIGHT};
-use crate::search::dead_letter::DeadLetter;
+use crate::ingest::{IngestError, IngestOptions, Ingester, ObjectSummary, Progress};
+use crate::search::bulk_load::DEFAULT_IN_FLIGHT;
 use crate::search::retry::RetryPolicy;
-use crate::search::SearchClient;
 use crate::source::{self, Input};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -157,8 +155,6 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
         .deadline
         .map(|s| seconds(s, "deadline").map(|d| started + d))
         .transpose()?;
-    let parser = Arc::new(args.options.parser()?);
-    let prefixes = Arc::new(args.options.index_prefixes()?);
     let inputs = args
         .inputs
         .iter()
@@ -166,46 +162,28 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
         .collect::<Result<Vec<_>, _>>()?;
     let needs_s3 = inputs.iter().any(|i| matches!(i, Input::S3Prefix(_)))
         || (!args.dry_run && args.dead_letter.starts_with("s3://"));
-    let s3 = if needs_s3 {
-        Some(source::s3_client(args.s3_endpoint.as_deref()).await)
-    } else {
-        None
-    };
-
-    let loader = if args.dry_run {
-        None
-    } else {
-        let config = args.search.config()?;
-        let client = SearchClient::connect(&config)
-            .await
-            .map_err(|e| e.to_string())?;
-        if !args.no_setup {
-            super::setup::install(&client, &prefixes, &args.templates.options()).await?;
-        }
-        let policy = RetryPolicy {
+    let ingester = Ingester::connect(IngestOptions {
+        parser: args.options.parser()?,
+        prefixes: args.options.index_prefixes()?,
+        search: (!args.dry_run).then(|| args.search.config()).transpose()?,
+        retry: RetryPolicy {
             initial_backoff: Duration::from_millis(args.retry_initial_ms),
             max_retry_time: seconds(args.retry_for, "retry-for")?,
             request_timeout: seconds(args.request_timeout, "request-timeout")?,
             ..RetryPolicy::default()
-        };
-        let dead_letter = DeadLetter::parse(&args.dead_letter, s3.as_ref())?;
-        Some(Arc::new(BulkLoader::new(
-            Arc::new(client),
-            policy,
-            args.in_flight,
-            dead_letter,
-        )))
-    };
-    let progress = Arc::new(Progress::default());
-    let ingester = Arc::new(Ingester {
-        parser,
-        prefixes,
-        s3: s3.clone(),
-        loader,
+        },
         batch_bytes: args.batch_bytes,
-        batches_in_flight: args.in_flight.max(1),
-        progress: progress.clone(),
-    });
+        in_flight: args.in_flight,
+        dead_letter: args.dead_letter.clone(),
+        s3: needs_s3.then(|| args.s3_endpoint.clone()),
+    })
+    .await?;
+    if let (Some(client), false) = (ingester.search_client(), args.no_setup) {
+        super::setup::install(client, &ingester.prefixes, &args.templates.options()).await?;
+    }
+    let s3 = ingester.s3.clone();
+    let progress = ingester.progress.clone();
+    let ingester = Arc::new(ingester);
 
     // Listing → workers (a few objects at a time) → results, all through bounded channels.
     let (sources_tx, sources_rx) = mpsc::channel(64);
@@ -271,8 +249,8 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
     let elapsed = started.elapsed().as_secs_f64();
     let placed = total.indexed + total.already_present + total.dead_lettered;
     eprintln!(
-        "albingest ingest: {objects} object{}{}, {}, {elapsed:.2} s, {:.0} documents/s{}",
-        if objects == 1 { "" } else { "s" },
+        "albingest ingest: {objects} {}{}, {}, {elapsed:.2} s, {:.0} documents/s{}",
+        plural(objects),
         if failed > 0 {
             format!(" ({failed} failed)")
         } else {
@@ -302,6 +280,14 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn plural(objects: u64) -> &'static str {
+    if objects == 1 {
+        "object"
+    } else {
+        "objects"
+    }
 }
 
 /// The progress bar on a terminal; plain lines otherwise.
@@ -359,9 +345,9 @@ impl Display {
     fn objects_done(&self, objects: u64, failed: u64) {
         if let Some(bar) = &self.bar {
             bar.set_prefix(if failed > 0 {
-                format!("{objects} objects ({failed} failed)")
+                format!("{objects} {} ({failed} failed)", plural(objects))
             } else {
-                format!("{objects} objects")
+                format!("{objects} {}", plural(objects))
             });
         }
     }

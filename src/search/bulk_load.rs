@@ -407,7 +407,7 @@ impl BulkLoader {
                             match result.status {
                                 200 | 201 => outcome.indexed += 1,
                                 409 => outcome.already_present += 1,
-                                429 | 500..=599 => {
+                                408 | 429 | 500..=599 => {
                                     last_reason = format!(
                                         "item HTTP {}: {}",
                                         result.status,
