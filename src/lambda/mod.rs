@@ -7,7 +7,6 @@
 pub mod config;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -16,15 +15,13 @@ use crate::cleanup::{cleanup, CleanupReport};
 use crate::event::{decode, Delivery, EventError, ObjectRef, Objects};
 use crate::format::{FormatChoice, LogFormat};
 use crate::grok::PatternLibrary;
-use crate::ingest::{IngestError, Ingester, ObjectSummary, Progress};
+use crate::ingest::{IngestError, IngestOptions, Ingester, ObjectSummary};
 use crate::metrics::{Record, Unit};
 use crate::parse::Parser;
-use crate::search::bulk_load::BulkLoader;
-use crate::search::dead_letter::DeadLetter;
 use crate::search::retry::RetryPolicy;
 use crate::search::templates::{self, TemplateOptions};
 use crate::search::SearchClient;
-use crate::source::{self, Source};
+use crate::source::Source;
 
 pub use config::{CleanupConfig, ConfigError, Env, IngestConfig, ProcessEnv};
 
@@ -85,33 +82,23 @@ impl IngestFunction {
         let parser = Parser::new(&library, FormatChoice::Auto)?
             .keep_original(config.keep_original)
             .fallback_time(crate::timestamp::format_epoch_seconds(now_seconds()));
-        let s3 = source::s3_client(None).await;
-        let client = SearchClient::connect(&config.search).await?;
-        if config.setup {
-            templates::install(&client, &config.prefixes, &TemplateOptions::default()).await?;
+        let ingester = Ingester::connect(IngestOptions {
+            parser,
+            prefixes: config.prefixes,
+            search: Some(config.search),
+            retry: RetryPolicy::default(),
+            batch_bytes: config.batch_bytes,
+            in_flight: 4,
+            dead_letter: config.dead_letter,
+            s3: Some(None),
+        })
+        .await
+        .map_err(InitError::Other)?;
+        if let Some(client) = ingester.search_client().filter(|_| config.setup) {
+            templates::install(client, &ingester.prefixes, &TemplateOptions::default()).await?;
         }
-        let dead_letter =
-            DeadLetter::parse(&config.dead_letter, Some(&s3)).map_err(|why| ConfigError {
-                variable: "ALBINGEST_DEAD_LETTER",
-                why,
-            })?;
-        let in_flight = 4;
-        let loader = BulkLoader::new(
-            Arc::new(client),
-            RetryPolicy::default(),
-            in_flight,
-            dead_letter,
-        );
         Ok(Self {
-            ingester: Ingester {
-                parser: Arc::new(parser),
-                prefixes: Arc::new(config.prefixes),
-                s3: Some(s3),
-                loader: Some(Arc::new(loader)),
-                batch_bytes: config.batch_bytes,
-                batches_in_flight: in_flight,
-                progress: Arc::new(Progress::default()),
-            },
+            ingester,
             margin: config.deadline_margin,
             name: std::env::var("AWS_LAMBDA_FUNCTION_NAME")
                 .unwrap_or_else(|_| "albingest-ingest".into()),
