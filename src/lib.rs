@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod object_key;
 pub mod parse;
 pub mod pipeline;
+pub mod report;
 pub mod retention;
 pub mod search;
 pub mod source;
