@@ -230,6 +230,7 @@ pub struct Unavailable {
 #[serde(rename_all = "snake_case")]
 pub enum Figure {
     Status,
+    #[serde(rename = "top_5xx_paths")]
     Top5xxPaths,
     Latency,
     TopClients,
@@ -1119,5 +1120,404 @@ impl fmt::Display for Report {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_795_662_000; // 2026-11-26T03:00:00Z
+
+    fn options(since: &str) -> ReportOptions {
+        ReportOptions {
+            prefix: "alb-logs".into(),
+            since: since.parse().unwrap(),
+            now: NOW,
+        }
+    }
+
+    fn all_aggs() -> Vec<&'static str> {
+        AGGS.iter().map(|a| a.name).collect()
+    }
+
+    #[test]
+    fn since_takes_durations_and_all() {
+        for (text, seconds) in [
+            ("15m", 900),
+            ("1h", 3_600),
+            ("24h", 86_400),
+            ("7d", 604_800),
+            ("30s", 30),
+            ("2w", 1_209_600),
+        ] {
+            assert_eq!(
+                text.parse::<Since>().unwrap(),
+                Since::Last {
+                    seconds,
+                    text: text.into()
+                },
+                "{text}"
+            );
+            assert_eq!(text.parse::<Since>().unwrap().to_string(), text);
+        }
+        assert_eq!("all".parse::<Since>().unwrap(), Since::All);
+        assert_eq!("ALL".parse::<Since>().unwrap(), Since::All);
+        for bad in [
+            "",
+            "h",
+            "0h",
+            "5",
+            "5y",
+            "-1h",
+            "1.5h",
+            "99999999999999999999d",
+        ] {
+            let err = bad.parse::<Since>().unwrap_err().to_string();
+            assert!(
+                err.contains("--since") && err.contains("15m"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_window_starts_since_before_now_on_timestamp() {
+        let o = options("1h");
+        assert_eq!(o.from().as_deref(), Some("2026-11-26T02:00:00Z"));
+        let body = search_body(&o, &all_aggs());
+        let filter = &body["query"]["bool"]["filter"];
+        assert_eq!(
+            filter[1],
+            json!({"range": {"@timestamp": {"gte": "2026-11-26T02:00:00Z"}}})
+        );
+        assert_eq!(
+            filter[0],
+            json!({"term": {"event.dataset": "aws.elb_logs"}})
+        );
+        assert_eq!(
+            body["query"]["bool"]["must_not"],
+            json!([{"term": {"event.kind": "pipeline_error"}}])
+        );
+        assert_eq!(body["size"], 0);
+        assert_eq!(body["track_total_hits"], true);
+        assert_eq!(
+            body["aggs"].as_object().unwrap().len(),
+            AGGS.len(),
+            "{body}"
+        );
+        assert_eq!(
+            count_body(&o),
+            json!({"query": {"range": {"@timestamp": {"gte": "2026-11-26T02:00:00Z"}}}})
+        );
+
+        let all = options("all");
+        assert_eq!(all.from(), None);
+        let body = search_body(&all, &["clients"]);
+        assert_eq!(body["query"]["bool"]["filter"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            body["aggs"],
+            json!({"clients": {"terms": {"field": "source.ip", "size": 5, "shard_size": SHARD_SIZE,
+                "order": [{"_count": "desc"}, {"_key": "asc"}]}}})
+        );
+        assert_eq!(count_body(&all), json!({"query": {"match_all": {}}}));
+        assert_eq!(all.index_pattern(), "alb-logs-*");
+        assert_eq!(all.failure_pattern(), "alb-logs-failed-*");
+    }
+
+    fn bucket(key: &str, n: u64) -> Value {
+        json!({"key": key, "doc_count": n})
+    }
+
+    /// An answer as OpenSearch gives it: keyed range buckets, keyed percentiles ("50.0").
+    fn opensearch_answer() -> Value {
+        json!({
+            "hits": {"total": {"value": 100, "relation": "eq"}, "hits": []},
+            "_shards": {"total": 2, "successful": 2, "failed": 0},
+            "aggregations": {
+                "status_classes": {"buckets": {
+                    "below-100": {"doc_count": 1}, "1xx": {"doc_count": 2},
+                    "2xx": {"doc_count": 60}, "3xx": {"doc_count": 10},
+                    "4xx": {"doc_count": 15}, "5xx": {"doc_count": 8},
+                    "600-and-above": {"doc_count": 0}}},
+                "no_status": {"doc_count": 4},
+                "server_errors": {"doc_count": 8, "paths": {
+                    "buckets": [bucket("/a", 5), bucket("/b", 3)],
+                    "sum_other_doc_count": 0, "doc_count_error_upper_bound": 0}},
+                "latency": {"doc_count": 90, "percentiles": {"values":
+                    {"50.0": 0.05, "95.0": 1.5, "99.0": 12.25}}},
+                "clients": {"buckets": [bucket("2001:db8::7", 3), bucket("10.0.0.1", 2)],
+                    "sum_other_doc_count": 95},
+                "user_agents": {"buckets": [bucket("curl/8.5.0", 40)], "sum_other_doc_count": 60},
+                "error_reasons": {"buckets": [], "sum_other_doc_count": 0},
+            }
+        })
+    }
+
+    #[test]
+    fn an_opensearch_answer_becomes_every_figure() {
+        let r = parse_search(&opensearch_answer(), &all_aggs(), &options("all")).unwrap();
+        assert_eq!(r.requests, 100);
+        let status: Vec<(&str, u64)> = r
+            .status
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|c| (c.class.as_str(), c.count))
+            .collect();
+        assert_eq!(
+            status,
+            [
+                ("1xx", 2),
+                ("2xx", 60),
+                ("3xx", 10),
+                ("4xx", 15),
+                ("5xx", 8),
+                ("other", 1),
+                ("none", 4)
+            ]
+        );
+        assert!((r.status.as_ref().unwrap()[1].share - 0.6).abs() < 1e-12);
+        assert!((r.error_rate.unwrap() - 0.23).abs() < 1e-12);
+        assert_eq!(
+            r.top_5xx_paths.as_ref().unwrap(),
+            &[
+                TermCount {
+                    value: "/a".into(),
+                    count: 5
+                },
+                TermCount {
+                    value: "/b".into(),
+                    count: 3
+                }
+            ]
+        );
+        assert_eq!(
+            r.latency,
+            Some(Latency {
+                measured: 90,
+                p50: Some(0.05),
+                p95: Some(1.5),
+                p99: Some(12.25)
+            })
+        );
+        assert_eq!(r.top_clients.as_ref().unwrap()[0].value, "2001:db8::7");
+        assert_eq!(r.top_user_agents.as_ref().unwrap()[0].count, 40);
+        assert_eq!(r.top_error_reasons, Some(vec![]));
+        assert!(r.unavailable.is_empty(), "{:?}", r.unavailable);
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn both_keyed_forms_of_percentiles_and_plain_totals_are_read() {
+        let mut answer = opensearch_answer();
+        answer["hits"]["total"] = json!(100);
+        answer["aggregations"]["latency"]["percentiles"]["values"] =
+            json!({"50": 0.5, "95": 2.0, "99": null});
+        // Range buckets as an array (keyed: false), with our keys.
+        answer["aggregations"]["status_classes"]["buckets"] = json!([
+            bucket("below-100", 0),
+            bucket("1xx", 3),
+            bucket("2xx", 60),
+            bucket("3xx", 10),
+            bucket("4xx", 15),
+            bucket("5xx", 8),
+            bucket("600-and-above", 0)
+        ]);
+        let r = parse_search(&answer, &all_aggs(), &options("all")).unwrap();
+        assert_eq!(r.requests, 100);
+        let latency = r.latency.unwrap();
+        assert_eq!(
+            (latency.p50, latency.p95, latency.p99),
+            (Some(0.5), Some(2.0), None)
+        );
+        assert_eq!(r.status.unwrap()[0].count, 3);
+
+        answer["aggregations"]["latency"]["percentiles"]["values"] = json!([
+            {"key": 50.0, "value": 0.1}, {"key": 95.0, "value": 0.2}, {"key": 99.0, "value": 0.3}]);
+        let latency = parse_search(&answer, &all_aggs(), &options("all"))
+            .unwrap()
+            .latency
+            .unwrap();
+        assert_eq!(
+            (latency.p50, latency.p95, latency.p99),
+            (Some(0.1), Some(0.2), Some(0.3))
+        );
+
+        answer["aggregations"]["latency"]["percentiles"] = json!({"oops": 1});
+        let r = parse_search(&answer, &all_aggs(), &options("all")).unwrap();
+        assert_eq!(r.latency, None);
+        assert!(r
+            .unavailable_reason(Figure::Latency)
+            .unwrap()
+            .contains("unrecognised percentiles"));
+    }
+
+    #[test]
+    fn terms_buckets_that_hold_more_documents_than_matched_are_refused() {
+        let mut answer = opensearch_answer();
+        // 8 5xx responses, but 21 "paths": the server counted the words of each path.
+        answer["aggregations"]["server_errors"]["paths"] = json!({
+            "buckets": [bucket("v2", 6), bucket("items", 5)], "sum_other_doc_count": 10});
+        let r = parse_search(&answer, &all_aggs(), &options("all")).unwrap();
+        assert_eq!(r.top_5xx_paths, None);
+        let reason = r.unavailable_reason(Figure::Top5xxPaths).unwrap();
+        assert!(
+            reason.contains("url.path") && reason.contains("21 values in 8"),
+            "{reason}"
+        );
+        // The other figures stay.
+        assert!(r.top_clients.is_some() && r.latency.is_some());
+        assert_eq!(r.unavailable.len(), 1);
+    }
+
+    #[test]
+    fn approximate_counts_and_failed_shards_are_warnings() {
+        let mut answer = opensearch_answer();
+        answer["aggregations"]["clients"]["doc_count_error_upper_bound"] = json!(4);
+        answer["_shards"] = json!({"total": 3, "successful": 2, "failed": 1,
+            "failures": [{"reason": {"reason": "node left"}}]});
+        let r = parse_search(&answer, &all_aggs(), &options("all")).unwrap();
+        assert_eq!(r.warnings.len(), 2, "{:?}", r.warnings);
+        assert!(r
+            .warnings
+            .iter()
+            .any(|w| w.contains("source.ip") && w.contains('4')));
+        assert!(r.warnings.iter().any(|w| w.contains("node left")));
+        assert!(r.top_clients.is_some());
+    }
+
+    #[test]
+    fn no_index_no_aggregations_means_zero_not_unavailable() {
+        let answer = json!({"hits": {"total": {"value": 0, "relation": "eq"}, "hits": []}});
+        let r = parse_search(&answer, &all_aggs(), &options("1h")).unwrap();
+        assert_eq!(r.requests, 0);
+        assert!(r.unavailable.is_empty(), "{:?}", r.unavailable);
+        assert!(r
+            .status
+            .unwrap()
+            .iter()
+            .all(|c| c.count == 0 && c.share == 0.0));
+        assert_eq!(r.top_clients, Some(vec![]));
+        assert_eq!(r.latency.unwrap().measured, 0);
+
+        // Documents but no aggregations: every figure is missing, and says so.
+        let answer = json!({"hits": {"total": 5}});
+        let r = parse_search(&answer, &all_aggs(), &options("1h")).unwrap();
+        assert_eq!(r.unavailable.len(), 6, "{:?}", r.unavailable);
+        assert!(r
+            .unavailable_reason(Figure::Status)
+            .unwrap()
+            .contains("status_classes"));
+
+        assert!(parse_search(&json!({"hits": {}}), &all_aggs(), &options("1h")).is_err());
+    }
+
+    #[test]
+    fn refused_aggregations_are_found_by_type_or_field() {
+        // noida (Elasticsearch API) without percentiles.
+        let body = r#"{"error":{"root_cause":[{"type":"parsing_exception","reason":"Unknown aggregation type [percentiles] did you mean [terms]?"}],"type":"parsing_exception","reason":"Unknown aggregation type [percentiles] did you mean [terms]?"},"status":400}"#;
+        let refused = refused_aggregations(body, &all_aggs());
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert_eq!(refused[0].0, "latency");
+        assert!(refused[0].1.contains("no `percentiles` aggregation"));
+
+        // A server that cannot aggregate a wildcard field without doc values.
+        let body = r#"{"error":{"root_cause":[{"type":"illegal_argument_exception","reason":"Can't load fielddata on [url.path] because fielddata is unsupported on fields of type [wildcard]. Use doc values instead."}],"type":"search_phase_execution_exception","reason":"all shards failed"},"status":400}"#;
+        let refused = refused_aggregations(body, &all_aggs());
+        assert_eq!(
+            refused.iter().map(|r| r.0).collect::<Vec<_>>(),
+            ["server_errors"]
+        );
+        assert!(refused[0].1.contains("url.path"), "{}", refused[0].1);
+
+        // A terms aggregation unknown: every figure built on it goes.
+        let body = r#"{"error":{"reason":"Unknown aggregation type [terms]"}}"#;
+        let refused: Vec<&str> = refused_aggregations(body, &all_aggs())
+            .iter()
+            .map(|r| r.0)
+            .collect();
+        assert_eq!(
+            refused,
+            ["server_errors", "clients", "user_agents", "error_reasons"]
+        );
+
+        // Nothing to attribute: no aggregation is blamed (the report fails with the error).
+        assert!(refused_aggregations(r#"{"error":"bad query"}"#, &all_aggs()).is_empty());
+        assert!(refused_aggregations("not json", &all_aggs()).is_empty());
+    }
+
+    #[test]
+    fn the_table_is_aligned_and_says_what_is_missing() {
+        let mut r = parse_search(&opensearch_answer(), &all_aggs(), &options("1h")).unwrap();
+        r.endpoint = "http://search:9200".into();
+        r.failures = Some(1234);
+        r.latency = None;
+        r.unavailable.push(Unavailable {
+            figure: Figure::Latency,
+            reason: "the server has no `percentiles` aggregation".into(),
+        });
+        let text = r.to_string();
+        assert!(
+            text.starts_with(
+                "ALB access logs in alb-logs-* at http://search:9200, since 2026-11-26T02:00:00Z (last 1h)\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("  failure documents  1,234 (in alb-logs-failed-*)\n"),
+            "{text}"
+        );
+        assert!(text.contains("  class      requests  share\n"), "{text}");
+        assert!(text.contains("  2xx              60  60.0%\n"), "{text}");
+        assert!(text.contains("  4xx+5xx          23  23.0%\n"), "{text}");
+        assert!(
+            text.contains("Target processing time (aws.elb.backend_processing_time.sec)\n  unavailable: the server has no `percentiles` aggregation\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  requests  source.ip\n         3  2001:db8::7\n"),
+            "{text}"
+        );
+        assert!(text.contains("Top error reasons\n  (none)\n"), "{text}");
+        assert!(!text.lines().any(|l| l.ends_with(' ')), "{text}");
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(12_345_678), "12,345,678");
+    }
+
+    #[test]
+    fn the_json_names_every_figure() {
+        let r = parse_search(&opensearch_answer(), &all_aggs(), &options("all")).unwrap();
+        let value = serde_json::to_value(&r).unwrap();
+        for key in [
+            "requests",
+            "status",
+            "error_rate",
+            "top_5xx_paths",
+            "latency",
+            "top_clients",
+            "top_user_agents",
+            "top_error_reasons",
+            "failures",
+            "unavailable",
+            "since",
+            "from",
+        ] {
+            assert!(value.get(key).is_some(), "{key} in {value}");
+        }
+        assert_eq!(value["since"], "all");
+        assert_eq!(value["latency"]["p99"], 12.25);
+        assert_eq!(
+            value["top_clients"][0],
+            json!({"value": "2001:db8::7", "count": 3})
+        );
+        let u = serde_json::to_value(Unavailable {
+            figure: Figure::Top5xxPaths,
+            reason: "x".into(),
+        })
+        .unwrap();
+        assert_eq!(u, json!({"figure": "top_5xx_paths", "reason": "x"}));
     }
 }
