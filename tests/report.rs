@@ -641,7 +641,7 @@ fn the_line_splitting_of_this_test_is_right() {
         parse_line(extra_lines().lines().last().unwrap()),
         Line::Broken(_)
     ));
-    let mut keys = vec![
+    let mut keys = [
         ip_key("2001:db8::1".parse().unwrap()),
         ip_key("10.0.0.2".parse().unwrap()),
         ip_key("9.0.0.1".parse().unwrap()),
