@@ -306,7 +306,7 @@ const AGGS: [AggSpec; 7] = [
         name: "server_errors",
         figure: Figure::Top5xxPaths,
         types: &["filter", "terms"],
-        fields: &[PATH],
+        fields: &[STATUS, PATH],
     },
     AggSpec {
         name: "latency",
@@ -1441,6 +1441,14 @@ mod tests {
             refused,
             ["server_errors", "clients", "user_agents", "error_reasons"]
         );
+
+        // The status code field: the classes and the 5xx filter both go.
+        let body = r#"{"error":{"root_cause":[{"type":"illegal_argument_exception","reason":"Field [http.response.status_code] is broken"}]}}"#;
+        let refused: Vec<&str> = refused_aggregations(body, &all_aggs())
+            .iter()
+            .map(|r| r.0)
+            .collect();
+        assert_eq!(refused, ["status_classes", "no_status", "server_errors"]);
 
         // Nothing to attribute: no aggregation is blamed (the report fails with the error).
         assert!(refused_aggregations(r#"{"error":"bad query"}"#, &all_aggs()).is_empty());
