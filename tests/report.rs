@@ -651,3 +651,34 @@ fn the_line_splitting_of_this_test_is_right() {
     assert_eq!(order, ["9.0.0.1", "10.0.0.2", "2001:db8::1"]);
     assert_eq!(exact_percentile(&[1.0, 2.0, 3.0, 4.0], 50.0), 2.5);
 }
+
+#[test]
+fn bad_windows_and_unreachable_servers_are_clear_errors() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_albingest"))
+            .arg("report")
+            .args(args)
+            .env_remove("ALBINGEST_ENDPOINT")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(&["--endpoint", "http://127.0.0.1:1", "--since", "5y"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("--since \"5y\": unknown unit"), "{err}");
+    let (code, err) = run(&["--endpoint", "http://127.0.0.1:1", "--index-prefix", "Bad"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("index prefix \"Bad\""), "{err}");
+    let (code, err) = run(&["--since", "1h"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("--endpoint"), "{err}");
+    let (code, err) = run(&["--endpoint", "http://127.0.0.1:1", "--since", "all"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("report on alb-logs-*: POST http://127.0.0.1:1/alb-logs-*/_search"),
+        "{err}"
+    );
+}
