@@ -493,7 +493,8 @@ fn report(url: &str, prefix: &str, since: &str, json: bool) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Deletes the test's indices by name (Elasticsearch 8 refuses wildcard deletes).
+/// Deletes the test's indices by name (Elasticsearch 8 refuses wildcard deletes) and its index
+/// template.
 async fn delete_indices(url: &str, prefix: &str) {
     let client = search_client(url).await;
     for (index, _) in indices(&client, prefix).await {
@@ -506,6 +507,14 @@ async fn delete_indices(url: &str, prefix: &str) {
             )
             .await;
     }
+    let _ = client
+        .json(
+            Method::Delete,
+            &format!("/_index_template/albingest-{prefix}"),
+            None,
+            std::time::Duration::from_secs(30),
+        )
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
