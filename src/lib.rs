@@ -9,6 +9,7 @@
 pub mod bulk;
 pub mod cleanup;
 pub mod cli;
+pub mod dashboards;
 pub mod decompress;
 pub mod document;
 pub mod event;
@@ -22,6 +23,7 @@ pub mod metrics;
 pub mod object_key;
 pub mod parse;
 pub mod pipeline;
+pub mod report;
 pub mod retention;
 pub mod search;
 pub mod source;

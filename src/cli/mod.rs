@@ -3,6 +3,7 @@
 mod cleanup;
 mod ingest;
 mod parse;
+mod report;
 mod setup;
 
 use std::path::PathBuf;
@@ -41,9 +42,12 @@ pub enum Command {
     Setup(setup::SetupArgs),
     /// Delete the daily indices older than the retention (what the cleanup function does).
     Cleanup(cleanup::CleanupArgs),
+    /// Summarise the ALB access logs in the search server: status classes, latency, top lists.
+    Report(report::ReportArgs),
 }
 
-/// The search server and how to reach it: the flags `ingest` and `setup` share.
+/// The search server and how to reach it: the flags `ingest`, `setup`, `cleanup` and `report`
+/// share.
 #[derive(Debug, Clone, Args)]
 pub struct SearchOptions {
     /// Search server URL (OpenSearch or Elasticsearch), e.g. https://search-x.us-east-1.es.amazonaws.com.
@@ -209,6 +213,7 @@ pub fn main() -> ExitCode {
         Command::Ingest(args) => ingest::run(args),
         Command::Setup(args) => setup::run(args),
         Command::Cleanup(args) => cleanup::run(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,4 +1,4 @@
-//! `albingest setup`: installs the index templates.
+//! `albingest setup`: installs the index templates, and imports the dashboards.
 
 use std::process::ExitCode;
 
@@ -6,6 +6,8 @@ use clap::Args;
 
 use super::{runtime, ParseOptions, SearchOptions, TemplateArgs};
 use crate::bulk::IndexPrefixes;
+use crate::dashboards::{self, DashboardsConfig, Flavor};
+use crate::format::LogFormat;
 use crate::search::templates::{self, TemplateOptions};
 use crate::search::SearchClient;
 
@@ -13,7 +15,13 @@ use crate::search::SearchClient;
 #[command(
     after_help = "Installs two component templates (albingest-mappings: field types; \
 albingest-settings: shards, replicas, refresh) and one composable index template per index prefix \
-(albingest-PREFIX for PREFIX-*). Running it again replaces them with the same content."
+(albingest-PREFIX for PREFIX-*). Running it again replaces them with the same content.\n\n\
+With --dashboards-url, also imports the \"ALB overview\" saved objects (index patterns, \
+visualizations, dashboard) into OpenSearch Dashboards or Kibana with \
+POST URL/api/saved_objects/_import?overwrite=true; importing again updates them in place. Without \
+--endpoint (or ALBINGEST_ENDPOINT), only the dashboards are imported. Basic auth from \
+--username/ALBINGEST_USERNAME and ALBINGEST_PASSWORD applies to both (SigV4 only to the search \
+server)."
 )]
 pub struct SetupArgs {
     #[command(flatten)]
@@ -23,20 +31,67 @@ pub struct SetupArgs {
     pub templates: TemplateArgs,
 
     /// Index name prefix: PREFIX for ALB access logs, or FORMAT=PREFIX (alb, alb-connection, nlb,
-    /// elb). Repeatable.
+    /// elb). Repeatable. The imported index patterns follow the ALB prefix.
     #[arg(long = "index-prefix", value_name = "[FORMAT=]PREFIX")]
     pub index_prefixes: Vec<String>,
+
+    /// OpenSearch Dashboards or Kibana URL (e.g. https://DOMAIN/_dashboards, or
+    /// https://KIBANA/s/SPACE for a Kibana space): import the "ALB overview" dashboard there.
+    #[arg(long, value_name = "URL")]
+    pub dashboards_url: Option<String>,
+
+    /// The product at --dashboards-url: opensearch (OpenSearch Dashboards) or kibana. Default:
+    /// detected from GET URL/api/status.
+    #[arg(long, value_name = "FLAVOR", value_parser = ["opensearch", "kibana"],
+          requires = "dashboards_url")]
+    pub dashboards_flavor: Option<String>,
 }
 
 pub fn run(args: SetupArgs) -> Result<ExitCode, String> {
-    let config = args.search.config()?;
     let prefixes = ParseOptions::prefixes_from(&args.index_prefixes)?;
     let options = args.templates.options();
+    let dashboards = match &args.dashboards_url {
+        Some(url) => Some(DashboardsConfig {
+            url: url.clone(),
+            flavor: args
+                .dashboards_flavor
+                .as_deref()
+                .map(str::parse::<Flavor>)
+                .transpose()?,
+            basic_auth: match &args.search.username {
+                Some(user) => Some((
+                    user.clone(),
+                    std::env::var("ALBINGEST_PASSWORD").map_err(|_| {
+                        "--username needs the password in the ALBINGEST_PASSWORD environment \
+                         variable"
+                    })?,
+                )),
+                None => None,
+            },
+            index_prefix: prefixes.get(LogFormat::Alb).to_string(),
+        }),
+        None => None,
+    };
+    // Templates need the search server; with only --dashboards-url, they are left alone.
+    let search = match (&args.search.endpoint, &dashboards) {
+        (None, Some(_)) => None,
+        _ => Some(args.search.config().map_err(|e| {
+            format!("{e} (or give only --dashboards-url URL to import the dashboards)")
+        })?),
+    };
     runtime()?.block_on(async {
-        let client = SearchClient::connect(&config)
-            .await
-            .map_err(|e| e.to_string())?;
-        install(&client, &prefixes, &options).await?;
+        if let Some(config) = search {
+            let client = SearchClient::connect(&config)
+                .await
+                .map_err(|e| e.to_string())?;
+            install(&client, &prefixes, &options).await?;
+        }
+        if let Some(config) = dashboards {
+            let imported = dashboards::import(&config)
+                .await
+                .map_err(|e| format!("setup: dashboards: {e}"))?;
+            eprintln!("albingest setup: {imported}");
+        }
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -1,0 +1,64 @@
+//! `albingest report`: a terminal summary of the ALB access logs in the search server.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::{runtime, SearchOptions};
+use crate::bulk::IndexPrefixes;
+use crate::format::LogFormat;
+use crate::report::{self, ReportOptions, Since};
+use crate::search::SearchClient;
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Summarises the ALB access log documents in PREFIX-* whose @timestamp is within \
+the window: requests, status classes, the top URL paths of 5xx responses, target processing time \
+percentiles, top client IPs, user agents and error reasons, and the failure documents in \
+PREFIX-failed-*. One _search (size 0, aggregations) and one _count. A figure the server cannot \
+compute (an aggregation type it lacks) is reported as unavailable, with the server's reason."
+)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub search: SearchOptions,
+
+    /// Time window ending now, on @timestamp: 15m, 1h, 24h, 7d (units s, m, h, d, w), or `all`.
+    #[arg(long, default_value = "1h", value_name = "DURATION")]
+    pub since: String,
+
+    /// Index prefix of the ALB access logs (documents in PREFIX-*, failures in PREFIX-failed-*).
+    #[arg(long, default_value = report::DEFAULT_PREFIX, value_name = "PREFIX")]
+    pub index_prefix: String,
+
+    /// Print the report as JSON (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: ReportArgs) -> Result<ExitCode, String> {
+    let since: Since = args
+        .since
+        .parse()
+        .map_err(|e: report::SinceError| e.to_string())?;
+    // The same rules as --index-prefix of ingest.
+    let mut prefixes = IndexPrefixes::default();
+    prefixes.apply(&format!("alb={}", args.index_prefix))?;
+    let options = ReportOptions::new(prefixes.get(LogFormat::Alb), since);
+    let config = args.search.config()?;
+    let report = runtime()?.block_on(async {
+        let client = SearchClient::connect(&config)
+            .await
+            .map_err(|e| e.to_string())?;
+        report::report(&client, &options)
+            .await
+            .map_err(|e| e.to_string())
+    })?;
+    if args.json {
+        let text = serde_json::to_string_pretty(&report)
+            .map_err(|e| format!("report: cannot write JSON: {e}"))?;
+        println!("{text}");
+    } else {
+        print!("{report}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
