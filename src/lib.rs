@@ -7,6 +7,7 @@
 //! the search server ([`search`]); [`cli`] is the command line.
 
 pub mod bulk;
+pub mod cleanup;
 pub mod cli;
 pub mod decompress;
 pub mod document;
@@ -15,6 +16,7 @@ pub mod format;
 pub mod grok;
 pub mod ingest;
 pub mod json;
+pub mod lambda;
 pub mod lines;
 pub mod metrics;
 pub mod object_key;

@@ -21,7 +21,7 @@ pub enum RetentionError {
     TooShort(i64),
     #[error("no index prefix given")]
     NoPrefix,
-    #[error("index prefix {0:?} is not allowed (empty, or starts with '.', '-' or '_')")]
+    #[error("index prefix {0:?} is not allowed (use lower-case letters, digits, '-', '_' and '.', not first '.', '-' or '_')")]
     BadPrefix(String),
 }
 
@@ -41,10 +41,14 @@ impl Retention {
         if prefixes.is_empty() {
             return Err(RetentionError::NoPrefix);
         }
-        if let Some(bad) = prefixes
-            .iter()
-            .find(|p| p.is_empty() || p.starts_with(['.', '-', '_']))
-        {
+        let allowed = |p: &String| {
+            !p.is_empty()
+                && !p.starts_with(['.', '-', '_'])
+                && p.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
+                })
+        };
+        if let Some(bad) = prefixes.iter().find(|p| !allowed(p)) {
             return Err(RetentionError::BadPrefix(bad.clone()));
         }
         Ok(Self {
@@ -187,6 +191,8 @@ mod tests {
         assert_eq!(Retention::new(0, &p), Err(RetentionError::TooShort(0)));
         assert_eq!(Retention::new(-3, &p), Err(RetentionError::TooShort(-3)));
         assert!(Retention::new(1, &[".kibana".to_string()]).is_err());
+        assert!(Retention::new(1, &["logs-*".to_string()]).is_err());
+        assert!(Retention::new(1, &["a,b".to_string()]).is_err());
         assert!(Retention::new(1, &[]).is_err());
     }
 

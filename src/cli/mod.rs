@@ -1,5 +1,6 @@
 //! The `albingest` command line: argument definitions and one module per subcommand.
 
+mod cleanup;
 mod ingest;
 mod parse;
 mod setup;
@@ -38,6 +39,8 @@ pub enum Command {
     Ingest(ingest::IngestArgs),
     /// Install the index templates (mappings and settings of the daily indices).
     Setup(setup::SetupArgs),
+    /// Delete the daily indices older than the retention (what the cleanup function does).
+    Cleanup(cleanup::CleanupArgs),
 }
 
 /// The search server and how to reach it: the flags `ingest` and `setup` share.
@@ -205,6 +208,7 @@ pub fn main() -> ExitCode {
         Command::Parse(args) => parse::run(args),
         Command::Ingest(args) => ingest::run(args),
         Command::Setup(args) => setup::run(args),
+        Command::Cleanup(args) => cleanup::run(args),
     };
     match result {
         Ok(code) => code,

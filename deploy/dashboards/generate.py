@@ -1,0 +1,392 @@
+#!/usr/bin/env python3
+"""Writes the "ALB overview" saved objects for OpenSearch Dashboards and Kibana.
+
+    python3 deploy/dashboards/generate.py           # (re)write both .ndjson files
+    python3 deploy/dashboards/generate.py --check   # exit 1 if a file differs from what it would write
+
+One definition, two flavours: the files differ only where the two products do (OpenSearch
+Dashboards renamed the date histogram's `useNormalizedEsInterval` to
+`useNormalizedOpenSearchInterval`). Both use the aggregation-based `visualization` type with the
+7.10 attribute layout (visState, uiStateJSON, searchSourceJSON with indexRefName), which
+OpenSearch Dashboards 2.x/3.x import as is and Kibana 8 migrates on import. Ids are stable, so
+`_import?overwrite=true` updates the objects in place. tests/deploy_assets.rs checks the output
+against the index template mappings.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+LOGS_PATTERN_ID = "albingest-alb-logs"
+FAILED_PATTERN_ID = "albingest-alb-logs-failed"
+INDEX_REF = "kibanaSavedObjectMeta.searchSourceJSON.index"
+
+# Documents of requests only (the alb-logs-* pattern also matches the alb-logs-failed-* indices).
+REQUESTS_QUERY = "event.kind:event"
+
+MIGRATION = {
+    "index-pattern": "7.6.0",
+    "visualization": "7.10.0",
+    "search": "7.9.3",
+    "dashboard": "7.9.3",
+}
+
+
+def dumps(value):
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def search_source(query, language="kuery"):
+    return dumps(
+        {
+            "query": {"query": query, "language": language},
+            "filter": [],
+            "indexRefName": INDEX_REF,
+        }
+    )
+
+
+def index_pattern(obj_id, title):
+    return {
+        "type": "index-pattern",
+        "id": obj_id,
+        "attributes": {
+            "title": title,
+            "timeFieldName": "@timestamp",
+            # Empty: both products read the fields from the cluster when the pattern is opened.
+            "fields": "[]",
+        },
+        "references": [],
+        "migrationVersion": {"index-pattern": MIGRATION["index-pattern"]},
+    }
+
+
+def visualization(obj_id, title, description, vis_type, aggs, params):
+    vis_state = {"title": title, "type": vis_type, "aggs": aggs, "params": params}
+    return {
+        "type": "visualization",
+        "id": obj_id,
+        "attributes": {
+            "title": title,
+            "description": description,
+            "visState": dumps(vis_state),
+            "uiStateJSON": "{}",
+            "version": 1,
+            "kibanaSavedObjectMeta": {"searchSourceJSON": search_source(REQUESTS_QUERY)},
+        },
+        "references": [{"name": INDEX_REF, "type": "index-pattern", "id": LOGS_PATTERN_ID}],
+        "migrationVersion": {"visualization": MIGRATION["visualization"]},
+    }
+
+
+def count_metric(agg_id="1", label="Requests"):
+    return {
+        "id": agg_id,
+        "enabled": True,
+        "type": "count",
+        "schema": "metric",
+        "params": {"customLabel": label},
+    }
+
+
+def date_histogram(flavour, agg_id="2"):
+    interval_key = (
+        "useNormalizedOpenSearchInterval" if flavour == "opensearch-dashboards" else "useNormalizedEsInterval"
+    )
+    return {
+        "id": agg_id,
+        "enabled": True,
+        "type": "date_histogram",
+        "schema": "segment",
+        "params": {
+            "field": "@timestamp",
+            interval_key: True,
+            "scaleMetricValues": False,
+            "interval": "auto",
+            "drop_partials": False,
+            "min_doc_count": 1,
+            "extended_bounds": {},
+        },
+    }
+
+
+def terms(agg_id, field, size, schema="bucket", label=None):
+    params = {
+        "field": field,
+        "orderBy": "1",
+        "order": "desc",
+        "size": size,
+        "otherBucket": False,
+        "otherBucketLabel": "Other",
+        "missingBucket": False,
+        "missingBucketLabel": "Missing",
+    }
+    if label:
+        params["customLabel"] = label
+    return {"id": agg_id, "enabled": True, "type": "terms", "schema": schema, "params": params}
+
+
+def xy_params(chart_type, mode, value_title, series_label, series_agg="1"):
+    return {
+        "type": chart_type,
+        "grid": {"categoryLines": False},
+        "categoryAxes": [
+            {
+                "id": "CategoryAxis-1",
+                "type": "category",
+                "position": "bottom",
+                "show": True,
+                "style": {},
+                "scale": {"type": "linear"},
+                "labels": {"show": True, "filter": True, "truncate": 100},
+                "title": {},
+            }
+        ],
+        "valueAxes": [
+            {
+                "id": "ValueAxis-1",
+                "name": "LeftAxis-1",
+                "type": "value",
+                "position": "left",
+                "show": True,
+                "style": {},
+                "scale": {"type": "linear", "mode": "normal"},
+                "labels": {"show": True, "rotate": 0, "filter": False, "truncate": 100},
+                "title": {"text": value_title},
+            }
+        ],
+        "seriesParams": [
+            {
+                "show": True,
+                "type": chart_type,
+                "mode": mode,
+                "data": {"label": series_label, "id": series_agg},
+                "valueAxis": "ValueAxis-1",
+                "drawLinesBetweenPoints": True,
+                "lineWidth": 2,
+                "showCircles": True,
+            }
+        ],
+        "addTooltip": True,
+        "addLegend": True,
+        "legendPosition": "right",
+        "times": [],
+        "addTimeMarker": False,
+        "labels": {"show": False},
+        "thresholdLine": {"show": False, "value": 10, "width": 1, "style": "full", "color": "#E7664C"},
+    }
+
+
+def table_params(per_page=10):
+    return {
+        "perPage": per_page,
+        "showPartialRows": False,
+        "showMetricsAtAllLevels": False,
+        "sort": {"columnIndex": None, "direction": None},
+        "showTotal": False,
+        "totalFunc": "sum",
+        "percentageCol": "",
+    }
+
+
+def status_filter(query, label):
+    return {"input": {"query": query, "language": "kuery"}, "label": label}
+
+
+def saved_objects(flavour):
+    code = "http.response.status_code"
+    objects = [
+        index_pattern(LOGS_PATTERN_ID, "alb-logs-*"),
+        index_pattern(FAILED_PATTERN_ID, "alb-logs-failed-*"),
+        visualization(
+            "albingest-alb-requests-by-status",
+            "ALB requests over time by status class",
+            "Requests per interval, stacked by the load balancer's status code class.",
+            "histogram",
+            [
+                count_metric(),
+                date_histogram(flavour),
+                {
+                    "id": "3",
+                    "enabled": True,
+                    "type": "filters",
+                    "schema": "group",
+                    "params": {
+                        "filters": [
+                            status_filter(f"{code} >= 100 and {code} < 200", "1xx"),
+                            status_filter(f"{code} >= 200 and {code} < 300", "2xx"),
+                            status_filter(f"{code} >= 300 and {code} < 400", "3xx"),
+                            status_filter(f"{code} >= 400 and {code} < 500", "4xx"),
+                            status_filter(f"{code} >= 500", "5xx"),
+                            status_filter(f"not {code}:*", "no status"),
+                        ]
+                    },
+                },
+            ],
+            xy_params("histogram", "stacked", "Requests", "Requests"),
+        ),
+        visualization(
+            "albingest-alb-latency-percentiles",
+            "ALB target latency percentiles",
+            "p50 / p95 / p99 of the target's processing time (aws.elb.backend_processing_time.sec, seconds).",
+            "line",
+            [
+                {
+                    "id": "1",
+                    "enabled": True,
+                    "type": "percentiles",
+                    "schema": "metric",
+                    "params": {
+                        "field": "aws.elb.backend_processing_time.sec",
+                        "percents": [50, 95, 99],
+                        "customLabel": "Target processing time (s)",
+                    },
+                },
+                date_histogram(flavour),
+            ],
+            xy_params("line", "normal", "Seconds", "Target processing time (s)"),
+        ),
+        visualization(
+            "albingest-alb-top-paths",
+            "ALB top URL paths",
+            "Most requested url.path values.",
+            "table",
+            [count_metric(), terms("2", "url.path", 20, label="URL path")],
+            table_params(),
+        ),
+        visualization(
+            "albingest-alb-top-clients",
+            "ALB top client IPs",
+            "Clients (source.ip) with the most requests.",
+            "table",
+            [count_metric(), terms("2", "source.ip", 20, label="Client IP")],
+            table_params(),
+        ),
+        visualization(
+            "albingest-alb-top-user-agents",
+            "ALB top user agents",
+            "Most frequent user_agent.original values.",
+            "table",
+            [count_metric(), terms("2", "user_agent.original", 20, label="User agent")],
+            table_params(),
+        ),
+        visualization(
+            "albingest-alb-error-reasons",
+            "ALB errors by reason",
+            "Requests the load balancer logged an error_reason for (aws.elb.error.reason).",
+            "pie",
+            [count_metric(), terms("2", "aws.elb.error.reason", 15, schema="segment", label="Error reason")],
+            {
+                "type": "pie",
+                "addTooltip": True,
+                "addLegend": True,
+                "legendPosition": "right",
+                "isDonut": True,
+                "labels": {"show": False, "values": True, "last_level": True, "truncate": 100},
+            },
+        ),
+        visualization(
+            "albingest-alb-status-codes",
+            "ALB status codes",
+            "Requests by the load balancer's status code and the target's status code.",
+            "table",
+            [
+                count_metric(),
+                terms("2", code, 50, label="ELB status code"),
+                terms("3", "aws.elb.backend.http.response.status_code", 20, label="Target status code"),
+            ],
+            table_params(per_page=20),
+        ),
+        {
+            "type": "search",
+            "id": "albingest-alb-failed-lines",
+            "attributes": {
+                "title": "ALB log lines that did not parse",
+                "description": "Failure documents: the raw line, what failed, and the object it came from.",
+                "hits": 0,
+                "columns": ["error.message", "event.original", "log.file.path"],
+                "sort": [["@timestamp", "desc"]],
+                "version": 1,
+                "kibanaSavedObjectMeta": {"searchSourceJSON": search_source("event.kind:pipeline_error")},
+            },
+            "references": [{"name": INDEX_REF, "type": "index-pattern", "id": FAILED_PATTERN_ID}],
+            "migrationVersion": {"search": MIGRATION["search"]},
+        },
+    ]
+
+    # Dashboard: a 48-column grid.
+    layout = [
+        ("visualization", "albingest-alb-requests-by-status", 0, 0, 24, 15),
+        ("visualization", "albingest-alb-latency-percentiles", 24, 0, 24, 15),
+        ("visualization", "albingest-alb-status-codes", 0, 15, 16, 15),
+        ("visualization", "albingest-alb-error-reasons", 16, 15, 16, 15),
+        ("visualization", "albingest-alb-top-clients", 32, 15, 16, 15),
+        ("visualization", "albingest-alb-top-paths", 0, 30, 24, 15),
+        ("visualization", "albingest-alb-top-user-agents", 24, 30, 24, 15),
+        ("search", "albingest-alb-failed-lines", 0, 45, 48, 15),
+    ]
+    panels, references = [], []
+    for n, (obj_type, obj_id, x, y, w, h) in enumerate(layout):
+        index = str(n + 1)
+        panels.append(
+            {
+                "version": "7.10.0",
+                "gridData": {"x": x, "y": y, "w": w, "h": h, "i": index},
+                "panelIndex": index,
+                "embeddableConfig": {},
+                "panelRefName": f"panel_{n}",
+            }
+        )
+        references.append({"name": f"panel_{n}", "type": obj_type, "id": obj_id})
+    objects.append(
+        {
+            "type": "dashboard",
+            "id": "albingest-alb-overview",
+            "attributes": {
+                "title": "ALB overview",
+                "description": "Application Load Balancer access logs loaded by albingest.",
+                "hits": 0,
+                "panelsJSON": dumps(panels),
+                "optionsJSON": dumps({"hidePanelTitles": False, "useMargins": True}),
+                "version": 1,
+                "timeRestore": True,
+                "timeFrom": "now-24h",
+                "timeTo": "now",
+                "refreshInterval": {"pause": True, "value": 0},
+                "kibanaSavedObjectMeta": {
+                    "searchSourceJSON": dumps({"query": {"query": "", "language": "kuery"}, "filter": []})
+                },
+            },
+            "references": references,
+            "migrationVersion": {"dashboard": MIGRATION["dashboard"]},
+        }
+    )
+    return objects
+
+
+def render(flavour):
+    return "".join(dumps(obj) + "\n" for obj in saved_objects(flavour))
+
+
+def main():
+    check = "--check" in sys.argv[1:]
+    stale = []
+    for flavour in ("opensearch-dashboards", "kibana"):
+        path = HERE / flavour / "alb-overview.ndjson"
+        text = render(flavour)
+        if check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(str(path))
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+    if stale:
+        print("out of date (run python3 deploy/dashboards/generate.py): " + ", ".join(stale), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

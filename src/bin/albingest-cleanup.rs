@@ -1,0 +1,21 @@
+//! The cleanup Lambda function: on a schedule, deletes the daily indices older than the
+//! retention. All the work is `albingest::lambda::CleanupFunction`'s.
+
+use albingest::lambda::{init_logging, CleanupConfig, CleanupFunction, ProcessEnv};
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    init_logging();
+    let config = CleanupConfig::from_env(&ProcessEnv)
+        .inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
+    let function = CleanupFunction::new(config)
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "cannot start"))?;
+    let function = &function;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        function.handle(event.payload).await
+    }))
+    .await
+}

@@ -1,0 +1,83 @@
+//! `albingest cleanup`: what the scheduled cleanup function does, from a terminal.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::cleanup::cleanup;
+use crate::retention::{today, Retention};
+use crate::search::SearchClient;
+
+use super::{runtime, ParseOptions, SearchOptions};
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Deletes, by explicit name, the daily indices {prefix}-YYYY.MM.DD and \
+{prefix}-failed-YYYY.MM.DD whose whole day (UTC) is older than the retention. Never touches an \
+index whose name it cannot date, an index under another prefix, or a system index (starting with \
+'.'). Prints every index with its verdict. Exit status 1 when a delete failed (the others are \
+still deleted)."
+)]
+pub struct CleanupArgs {
+    #[command(flatten)]
+    pub search: SearchOptions,
+
+    /// Days to keep (at least 1).
+    #[arg(long, value_name = "N")]
+    pub retention_days: i64,
+
+    /// Index prefix to clean up: PREFIX or FORMAT=PREFIX, as for --index-prefix of ingest.
+    /// Repeatable. Default: the four built-in prefixes.
+    #[arg(long = "prefix", value_name = "[FORMAT=]PREFIX")]
+    pub prefixes: Vec<String>,
+
+    /// List what would be deleted; delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: CleanupArgs) -> Result<ExitCode, String> {
+    let prefixes = ParseOptions::prefixes_from(&args.prefixes)?;
+    let retention =
+        Retention::new(args.retention_days, prefixes.all()).map_err(|e| e.to_string())?;
+    let config = args.search.config()?;
+    let report = runtime()?.block_on(async {
+        let client = SearchClient::connect(&config)
+            .await
+            .map_err(|e| e.to_string())?;
+        cleanup(&client, &retention, today(), args.dry_run)
+            .await
+            .map_err(|e| e.to_string())
+    })?;
+    if args.json {
+        println!("{}", crate::lambda::report_json(&report));
+    } else {
+        for verdict in &report.verdicts {
+            println!("{verdict}");
+        }
+        for (index, error) in &report.failed {
+            println!("FAILED to delete {index}: {error}");
+        }
+        eprintln!(
+            "albingest cleanup: {} {}, {} kept, {} failed{}",
+            report.deleted.len(),
+            if args.dry_run {
+                "would be deleted"
+            } else {
+                "deleted"
+            },
+            report.kept(),
+            report.failed.len(),
+            if args.dry_run { " (dry run)" } else { "" }
+        );
+    }
+    Ok(if report.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
