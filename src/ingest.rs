@@ -356,7 +356,13 @@ impl Ingester {
                     Some(batch) => {
                         let loader = self.loader.clone().expect("batches are made only to be loaded");
                         let info = info.clone();
-                        loads.spawn(async move { loader.load(&batch, &info, deadline).await });
+                        // Taken before the task exists: a batch waiting for a slot is this one
+                        // only, whatever the number of objects.
+                        let slot = loader.slot().await;
+                        loads.spawn(async move {
+                            let _slot = slot;
+                            loader.load(&batch, &info, deadline).await
+                        });
                     }
                     None => receiving = false,
                 },

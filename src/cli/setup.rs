@@ -13,9 +13,9 @@ use crate::search::SearchClient;
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Installs two component templates (albingest-mappings: field types; \
-albingest-settings: shards, replicas, refresh) and one composable index template per index prefix \
-(albingest-PREFIX for PREFIX-*). Running it again replaces them with the same content.\n\n\
+    after_help = "Installs a component template (albingest-mappings: the field types) and one \
+composable index template per index prefix (albingest-PREFIX for PREFIX-*, with the index \
+settings: shards, replicas, refresh). Running it again replaces them with the same content.\n\n\
 With --dashboards-url, also imports the \"ALB overview\" saved objects (index patterns, \
 visualizations, dashboard) into OpenSearch Dashboards or Kibana with \
 POST URL/api/saved_objects/_import?overwrite=true; importing again updates them in place. Without \

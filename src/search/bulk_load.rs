@@ -20,7 +20,7 @@ use flate2::write::GzEncoder;
 use opensearch::http::headers::{HeaderValue, CONTENT_ENCODING, CONTENT_TYPE};
 use opensearch::http::Method;
 use serde::Deserialize;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::dead_letter::{DeadItem, DeadLetter};
 use super::retry::{Backoff, RetryPolicy};
@@ -263,11 +263,13 @@ pub struct BatchOutcome {
     pub dead_letter_location: Option<String>,
 }
 
-/// Sends batches: shared by every object of a run (the in-flight bound is global).
+/// Sends batches: shared by every object of a run.
 pub struct BulkLoader {
     client: Arc<SearchClient>,
     policy: RetryPolicy,
-    in_flight: Arc<Semaphore>,
+    /// Batches being sent (with their retries) over all objects: bounds the requests in flight
+    /// and, with them, the memory batches hold, however many objects run at once.
+    slots: Arc<Semaphore>,
     dead_letter: DeadLetter,
 }
 
@@ -347,7 +349,7 @@ impl BulkLoader {
         Self {
             client,
             policy,
-            in_flight: Arc::new(Semaphore::new(in_flight.max(1))),
+            slots: Arc::new(Semaphore::new(in_flight.max(1))),
             dead_letter,
         }
     }
@@ -360,7 +362,17 @@ impl BulkLoader {
         self.client.gzip()
     }
 
-    /// Sends `batch` until every item is placed (indexed, already present, dead-lettered) or
+    /// Waits for a free sending slot; hold it while [`BulkLoader::load`] runs.
+    pub async fn slot(&self) -> OwnedSemaphorePermit {
+        self.slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("never closed")
+    }
+
+    /// Sends `batch` (the caller holds a [`BulkLoader::slot`]) until every item is placed
+    /// (indexed, already present, dead-lettered) or
     /// the retries give up (the rest is in `unplaced`).
     pub async fn load(
         &self,
@@ -529,9 +541,8 @@ impl BulkLoader {
         outcome
     }
 
-    /// One `_bulk` request, holding one of the in-flight permits while it runs.
+    /// One `_bulk` request.
     async fn send(&self, body: Bytes, gzip: bool, timeout: std::time::Duration) -> Sent {
-        let _permit = self.in_flight.acquire().await.expect("never closed");
         let mut headers = vec![(
             CONTENT_TYPE,
             HeaderValue::from_static("application/x-ndjson"),

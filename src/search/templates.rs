@@ -1,7 +1,9 @@
-//! The index templates (`deploy/index-templates/`, embedded at build time): two component
-//! templates (field mappings per `documents.md`, index settings) and one composable index template
-//! per index prefix, so every daily index (`{prefix}-YYYY.MM.DD`, `{prefix}-failed-…`) gets typed
-//! fields (`ip`, `date`, `long`, `float`, `keyword`, `wildcard`) from its first document.
+//! The index templates (`deploy/index-templates/`, embedded at build time): a component template
+//! with the field mappings of `documents.md`, and one composable index template per index prefix
+//! that uses it and carries the index settings, so every daily index (`{prefix}-YYYY.MM.DD`,
+//! `{prefix}-failed-…`) gets typed fields (`ip`, `date`, `long`, `float`, `keyword`, `wildcard`)
+//! from its first document. The settings live in each prefix's own template, so `setup` for one
+//! prefix never changes another prefix's shards or replicas.
 //!
 //! `PUT` replaces a template with the same name: installing again is harmless (idempotent).
 
@@ -16,8 +18,7 @@ use crate::format::LogFormat;
 
 const MAPPINGS: &str =
     include_str!("../../deploy/index-templates/albingest-mappings.component.json");
-const SETTINGS: &str =
-    include_str!("../../deploy/index-templates/albingest-settings.component.json");
+const SETTINGS: &str = include_str!("../../deploy/index-templates/index-settings.json");
 const ALB: &str = include_str!("../../deploy/index-templates/alb.index-template.json");
 const ALB_CONNECTION: &str =
     include_str!("../../deploy/index-templates/alb-connection.index-template.json");
@@ -25,7 +26,6 @@ const NLB: &str = include_str!("../../deploy/index-templates/nlb.index-template.
 const ELB: &str = include_str!("../../deploy/index-templates/elb.index-template.json");
 
 pub const MAPPINGS_NAME: &str = "albingest-mappings";
-pub const SETTINGS_NAME: &str = "albingest-settings";
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -61,10 +61,10 @@ fn format_template(format: LogFormat) -> Value {
     })
 }
 
-/// The settings component with the user's overrides.
-pub fn settings_template(options: &TemplateOptions) -> Value {
-    let mut template = shipped(SETTINGS);
-    let index = &mut template["template"]["settings"]["index"];
+/// The index settings with the user's overrides.
+pub fn index_settings(options: &TemplateOptions) -> Value {
+    let mut settings = shipped(SETTINGS)["settings"].take();
+    let index = &mut settings["index"];
     if let Some(shards) = options.shards {
         index["number_of_shards"] = json!(shards);
     }
@@ -74,7 +74,7 @@ pub fn settings_template(options: &TemplateOptions) -> Value {
     if let Some(refresh) = &options.refresh_interval {
         index["refresh_interval"] = json!(refresh);
     }
-    template
+    settings
 }
 
 pub fn mappings_template() -> Value {
@@ -86,7 +86,7 @@ pub fn mappings_template() -> Value {
 /// Priority grows with the prefix length, so when one prefix starts another (`alb` and
 /// `alb-connection`), the longer, more specific pattern wins; Elasticsearch also refuses two
 /// overlapping templates of the same priority.
-pub fn index_templates(prefixes: &IndexPrefixes, with_settings: bool) -> Vec<(String, Value)> {
+pub fn index_templates(prefixes: &IndexPrefixes, settings: Option<&Value>) -> Vec<(String, Value)> {
     let mut out: Vec<(String, Value)> = Vec::new();
     for format in LogFormat::ALL {
         let prefix = prefixes.get(format);
@@ -97,15 +97,15 @@ pub fn index_templates(prefixes: &IndexPrefixes, with_settings: bool) -> Vec<(St
         let mut template = format_template(format);
         template["index_patterns"] = json!([format!("{prefix}-*")]);
         template["priority"] = json!(100 + prefix.len());
-        if !with_settings {
-            template["composed_of"] = json!([MAPPINGS_NAME]);
+        if let Some(settings) = settings {
+            template["template"] = json!({ "settings": settings });
         }
         out.push((name, template));
     }
     out
 }
 
-/// Installs (or replaces) the component templates and one index template per prefix.
+/// Installs (or replaces) the mappings component template and one index template per prefix.
 pub async fn install(
     client: &SearchClient,
     prefixes: &IndexPrefixes,
@@ -113,21 +113,12 @@ pub async fn install(
 ) -> Result<Installed, SearchError> {
     // OpenSearch Serverless manages shards, replicas and refresh itself and refuses those
     // settings: only the mappings go there.
-    let with_settings = client.sigv4_service() != Some("aoss");
+    let settings = (client.sigv4_service() != Some("aoss")).then(|| index_settings(options));
     let mut installed = Installed {
         component_templates: Vec::new(),
         index_templates: Vec::new(),
         wildcard_as_keyword: false,
     };
-    if with_settings {
-        put(
-            client,
-            &format!("/_component_template/{SETTINGS_NAME}"),
-            &settings_template(options),
-        )
-        .await?;
-        installed.component_templates.push(SETTINGS_NAME.into());
-    }
     let path = format!("/_component_template/{MAPPINGS_NAME}");
     let mappings = mappings_template();
     match put(client, &path, &mappings).await {
@@ -142,7 +133,7 @@ pub async fn install(
         Err(e) => return Err(e),
     }
     installed.component_templates.push(MAPPINGS_NAME.into());
-    for (name, template) in index_templates(prefixes, with_settings) {
+    for (name, template) in index_templates(prefixes, settings.as_ref()) {
         put(client, &format!("/_index_template/{name}"), &template).await?;
         installed.index_templates.push(name);
     }
@@ -220,7 +211,8 @@ mod tests {
     #[test]
     fn one_template_per_prefix_with_specific_patterns_winning() {
         let mut prefixes = IndexPrefixes::default();
-        let templates = index_templates(&prefixes, true);
+        let settings = index_settings(&TemplateOptions::default());
+        let templates = index_templates(&prefixes, Some(&settings));
         let names: Vec<&str> = templates.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
@@ -232,14 +224,15 @@ mod tests {
             ]
         );
         assert_eq!(templates[0].1["index_patterns"], json!(["alb-logs-*"]));
+        assert_eq!(templates[0].1["composed_of"], json!([MAPPINGS_NAME]));
         assert_eq!(
-            templates[0].1["composed_of"],
-            json!([SETTINGS_NAME, MAPPINGS_NAME])
+            templates[0].1["template"]["settings"]["index"]["number_of_shards"],
+            1
         );
         prefixes.apply("web").unwrap();
         prefixes.apply("alb-connection=web-connection").unwrap();
         prefixes.apply("nlb=web").unwrap();
-        let templates = index_templates(&prefixes, false);
+        let templates = index_templates(&prefixes, None);
         assert_eq!(templates.len(), 3, "nlb shares the alb prefix");
         let priority = |name: &str| {
             templates.iter().find(|(n, _)| n == name).unwrap().1["priority"]
@@ -247,17 +240,20 @@ mod tests {
                 .unwrap()
         };
         assert!(priority("albingest-web-connection") > priority("albingest-web"));
-        assert_eq!(templates[0].1["composed_of"], json!([MAPPINGS_NAME]));
+        assert!(
+            templates[0].1.get("template").is_none(),
+            "no settings for Serverless"
+        );
     }
 
     #[test]
     fn settings_can_be_overridden_and_wildcard_replaced() {
-        let s = settings_template(&TemplateOptions {
+        let s = index_settings(&TemplateOptions {
             shards: Some(3),
             replicas: Some(0),
             refresh_interval: Some("30s".into()),
         });
-        let index = &s["template"]["settings"]["index"];
+        let index = &s["index"];
         assert_eq!(index["number_of_shards"], 3);
         assert_eq!(index["number_of_replicas"], 0);
         assert_eq!(index["refresh_interval"], "30s");
