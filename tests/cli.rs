@@ -154,7 +154,9 @@ fn threads_do_not_change_the_output_or_its_order() {
     let mut input = String::new();
     for i in 0..3000 {
         if i % 7 == 0 {
-            input.push_str(&format!("broken line {i}\n"));
+            // A broken line with a time of its own: its failure document's @timestamp does not
+            // depend on when the run started.
+            input.push_str(&format!("broken 2026-11-01T00:00:00.000000Z line {i}\n"));
         } else {
             input.push_str(&LINE.replacen("5815", &i.to_string(), 1));
             input.push('\n');
