@@ -5,7 +5,7 @@ use crate::document::{
     Seconds, StatusCode, Trace, UserAgent,
 };
 
-use super::fields::{field_names, valid_ip, FieldError, Fields};
+use super::fields::{field_names, FieldError, Fields};
 use super::request;
 
 field_names! {
@@ -47,9 +47,7 @@ field_names! {
 }
 
 pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<(), FieldError> {
-    let end = f
-        .time(F::Time)?
-        .ok_or_else(|| FieldError::new("time", "-", "is missing: every line needs its time"))?;
+    let end = f.line_time(F::Time)?;
     let start = f.time(F::RequestCreationTime)?;
     let status = f.int(F::ElbStatusCode)?;
     let target_status = f.int(F::TargetStatusCode)?;
@@ -107,56 +105,47 @@ pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<()
         }
     }
     let kind = f.str(F::Type);
-    doc.aws.elb =
-        Some(Box::new(Elb {
-            kind,
-            protocol: kind,
-            name: f.str(F::Elb),
-            backend,
-            request_processing_time: f
-                .measured(F::RequestProcessingTime)?
-                .map(|sec| Seconds { sec }),
-            backend_processing_time: f
-                .measured(F::TargetProcessingTime)?
-                .map(|sec| Seconds { sec }),
-            response_processing_time: f
-                .measured(F::ResponseProcessingTime)?
-                .map(|sec| Seconds { sec }),
-            ssl_cipher: cipher,
-            ssl_protocol: protocol,
-            target_group: f.str(F::TargetGroupArn).map(|arn| Arn { arn }),
-            trace_id,
-            chosen_cert: f.str(F::ChosenCertArn).map(|arn| Cert {
-                arn: Some(arn),
-                serial: None,
-            }),
-            matched_rule_priority: f.int(F::MatchedRulePriority)?.filter(|p| *p != -1),
-            action_executed: f
-                .str(F::ActionsExecuted)
-                .map(|a| List::new(a, ListSep::Comma)),
-            redirect_url: f.str(F::RedirectUrl),
-            error: f.str(F::ErrorReason).map(|reason| Reason { reason }),
-            target_port: f
-                .str(F::TargetPortList)
-                .map(|l| List::new(l, ListSep::Space)),
-            target_status_code: target_status_list.map(|l| IntList(List::new(l, ListSep::Space))),
-            classification: f.str(F::Classification),
-            classification_reason: f.str(F::ClassificationReason),
-            connection_trace_id: f.str(F::ConnTraceId),
-            transformed_host: f.str(F::TransformedHost),
-            transformed_uri: f.str(F::TransformedUri),
-            request_transform_status: f.str(F::RequestTransformStatus),
-            node_ip: match f.str(F::IpAddress) {
-                Some(ip) => Some(valid_ip(ip).ok_or_else(|| {
-                    FieldError::new(F::IpAddress.name(), ip, "is not an IP address")
-                })?),
-                None => None,
-            },
-            unparsed_trailing: f.str(F::UnparsedTrailing).map(|t| List {
-                keep_dashes: true,
-                ..List::new(t, ListSep::Tokens)
-            }),
-            ..Elb::default()
-        }));
+    doc.aws.elb = Some(Box::new(Elb {
+        kind,
+        protocol: kind,
+        name: f.str(F::Elb),
+        backend,
+        request_processing_time: f
+            .measured(F::RequestProcessingTime)?
+            .map(|sec| Seconds { sec }),
+        backend_processing_time: f
+            .measured(F::TargetProcessingTime)?
+            .map(|sec| Seconds { sec }),
+        response_processing_time: f
+            .measured(F::ResponseProcessingTime)?
+            .map(|sec| Seconds { sec }),
+        ssl_cipher: cipher,
+        ssl_protocol: protocol,
+        target_group: f.str(F::TargetGroupArn).map(|arn| Arn { arn }),
+        trace_id,
+        chosen_cert: f.str(F::ChosenCertArn).map(|arn| Cert {
+            arn: Some(arn),
+            serial: None,
+        }),
+        matched_rule_priority: f.int(F::MatchedRulePriority)?.filter(|p| *p != -1),
+        action_executed: f
+            .str(F::ActionsExecuted)
+            .map(|a| List::new(a, ListSep::Comma)),
+        redirect_url: f.str(F::RedirectUrl),
+        error: f.str(F::ErrorReason).map(|reason| Reason { reason }),
+        target_port: f
+            .str(F::TargetPortList)
+            .map(|l| List::new(l, ListSep::Space)),
+        target_status_code: target_status_list.map(|l| IntList(List::new(l, ListSep::Space))),
+        classification: f.str(F::Classification),
+        classification_reason: f.str(F::ClassificationReason),
+        connection_trace_id: f.str(F::ConnTraceId),
+        transformed_host: f.str(F::TransformedHost),
+        transformed_uri: f.str(F::TransformedUri),
+        request_transform_status: f.str(F::RequestTransformStatus),
+        node_ip: f.ip(F::IpAddress)?,
+        unparsed_trailing: f.trailing(F::UnparsedTrailing),
+        ..Elb::default()
+    }));
     Ok(())
 }

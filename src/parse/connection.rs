@@ -1,6 +1,6 @@
 //! ALB connection log fields → document (`documents.md`, "ALB connection log").
 
-use crate::document::{Document, Elb, Endpoint, List, ListSep};
+use crate::document::{Document, Elb, Endpoint};
 use crate::timestamp;
 
 use super::fields::{field_names, valid_ip, FieldError, Fields};
@@ -26,9 +26,7 @@ field_names! {
 }
 
 pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<(), FieldError> {
-    let time = f.time(F::Timestamp)?.ok_or_else(|| {
-        FieldError::new("timestamp", "-", "is missing: every line needs its time")
-    })?;
+    let time = f.line_time(F::Timestamp)?;
     doc.event.end = Some(time.rfc3339.clone());
     doc.timestamp = time.rfc3339;
 
@@ -71,31 +69,22 @@ pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<()
         }
         None => (None, None),
     };
-    doc.aws.elb =
-        Some(Box::new(Elb {
-            name: f.str(F::Elb),
-            listener,
-            ssl_protocol: protocol,
-            ssl_cipher: cipher,
-            tls_handshake_latency: f.float(F::TlsHandshakeLatency)?,
-            leaf_client_cert_subject: f.str(F::LeafClientCertSubject),
-            leaf_client_cert_not_before: not_before,
-            leaf_client_cert_not_after: not_after,
-            leaf_client_cert_serial_number: f.str(F::LeafClientCertSerialNumber),
-            tls_verify_status: f.str(F::TlsVerifyStatus),
-            connection_trace_id: f.str(F::ConnTraceId),
-            tls_keyexchange: f.str(F::TlsKeyexchange),
-            node_ip: match f.str(F::IpAddress) {
-                Some(ip) => Some(valid_ip(ip).ok_or_else(|| {
-                    FieldError::new(F::IpAddress.name(), ip, "is not an IP address")
-                })?),
-                None => None,
-            },
-            unparsed_trailing: f.str(F::UnparsedTrailing).map(|t| List {
-                keep_dashes: true,
-                ..List::new(t, ListSep::Tokens)
-            }),
-            ..Elb::default()
-        }));
+    doc.aws.elb = Some(Box::new(Elb {
+        name: f.str(F::Elb),
+        listener,
+        ssl_protocol: protocol,
+        ssl_cipher: cipher,
+        tls_handshake_latency: f.float(F::TlsHandshakeLatency)?,
+        leaf_client_cert_subject: f.str(F::LeafClientCertSubject),
+        leaf_client_cert_not_before: not_before,
+        leaf_client_cert_not_after: not_after,
+        leaf_client_cert_serial_number: f.str(F::LeafClientCertSerialNumber),
+        tls_verify_status: f.str(F::TlsVerifyStatus),
+        connection_trace_id: f.str(F::ConnTraceId),
+        tls_keyexchange: f.str(F::TlsKeyexchange),
+        node_ip: f.ip(F::IpAddress)?,
+        unparsed_trailing: f.trailing(F::UnparsedTrailing),
+        ..Elb::default()
+    }));
     Ok(())
 }

@@ -1,8 +1,6 @@
 //! Classic Load Balancer access log fields → document (`documents.md`, "Classic ELB").
 
-use crate::document::{
-    Backend, Document, Elb, HttpResponseOnly, List, ListSep, Seconds, StatusCode, UserAgent,
-};
+use crate::document::{Backend, Document, Elb, HttpResponseOnly, Seconds, StatusCode, UserAgent};
 
 use super::fields::{field_names, FieldError, Fields};
 use super::request;
@@ -28,9 +26,7 @@ field_names! {
 
 pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<(), FieldError> {
     // Classic logs the time the request was received.
-    let time = f
-        .time(F::Time)?
-        .ok_or_else(|| FieldError::new("time", "-", "is missing: every line needs its time"))?;
+    let time = f.line_time(F::Time)?;
     doc.event.start = Some(time.rfc3339.clone());
     doc.timestamp = time.rfc3339;
     let status = f.int(F::ElbStatusCode)?;
@@ -72,10 +68,7 @@ pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<()
             .map(|sec| Seconds { sec }),
         ssl_cipher: cipher,
         ssl_protocol: protocol,
-        unparsed_trailing: f.str(F::UnparsedTrailing).map(|t| List {
-            keep_dashes: true,
-            ..List::new(t, ListSep::Tokens)
-        }),
+        unparsed_trailing: f.trailing(F::UnparsedTrailing),
         ..Elb::default()
     }));
     Ok(())

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::document::Endpoint;
+use crate::document::{Endpoint, List, ListSep};
 use crate::format::LogFormat;
 use crate::grok::{Captures, Pattern};
 use crate::timestamp::{self, Timestamp};
@@ -132,6 +132,30 @@ impl<'a, 'p> Fields<'a, 'p> {
         field: impl Into<usize> + Copy,
     ) -> Result<Option<Timestamp<'a>>, FieldError> {
         self.convert(field, "is not an ISO-8601 UTC time", timestamp::parse)
+    }
+
+    /// The line's own time, which every line must have (it names the daily index).
+    pub fn line_time(&self, field: impl Into<usize> + Copy) -> Result<Timestamp<'a>, FieldError> {
+        self.time(field)?.ok_or_else(|| {
+            FieldError::new(
+                self.name(field.into()),
+                "-",
+                "is missing: every line needs its time",
+            )
+        })
+    }
+
+    /// An IP address field (an `ip` in the index): a value that is not one fails the line.
+    pub fn ip(&self, field: impl Into<usize> + Copy) -> Result<Option<&'a str>, FieldError> {
+        self.convert(field, "is not an IP address", valid_ip)
+    }
+
+    /// The fields after the last known one, kept raw in order (`-` placeholders included).
+    pub fn trailing(&self, field: impl Into<usize>) -> Option<List<'a>> {
+        self.str(field).map(|text| List {
+            keep_dashes: true,
+            ..List::new(text, ListSep::Tokens)
+        })
     }
 
     pub fn port(&self, field: impl Into<usize> + Copy) -> Result<Option<u16>, FieldError> {

@@ -34,9 +34,7 @@ field_names! {
 }
 
 pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<(), FieldError> {
-    let time = f
-        .time(F::Time)?
-        .ok_or_else(|| FieldError::new("time", "-", "is missing: every line needs its time"))?;
+    let time = f.line_time(F::Time)?;
     doc.event.end = Some(time.rfc3339.clone());
     doc.timestamp = time.rfc3339;
 
@@ -85,10 +83,7 @@ pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<()
             .str(F::AlpnClientPreferenceList)
             .map(|l| List::new(l, ListSep::Comma)),
         tls_connection_creation_time: f.time(F::TlsConnectionCreationTime)?.map(|t| t.rfc3339),
-        unparsed_trailing: f.str(F::UnparsedTrailing).map(|t| List {
-            keep_dashes: true,
-            ..List::new(t, ListSep::Tokens)
-        }),
+        unparsed_trailing: f.trailing(F::UnparsedTrailing),
         ..Elb::default()
     }));
     Ok(())
