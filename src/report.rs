@@ -691,7 +691,17 @@ pub fn parse_search(
     match get("server_errors") {
         Ok(Some(server_errors)) => {
             let parent = server_errors["doc_count"].as_u64().unwrap_or(0);
-            match top_terms(&server_errors["paths"], parent, PATH, &mut report.warnings) {
+            // 5xx responses matched but their paths are not in the answer: that is not "none"
+            // (one stand-in server drops nested aggregations from larger requests).
+            let paths = &server_errors["paths"];
+            let result = if parent > 0 && paths.is_null() {
+                Err(format!(
+                    "the server counted {parent} 5xx responses but left out the `{PATH}` terms under them"
+                ))
+            } else {
+                top_terms(paths, parent, PATH, &mut report.warnings)
+            };
+            match result {
                 Ok(top) => report.top_5xx_paths = Some(top),
                 Err(reason) => missing.push((Figure::Top5xxPaths, reason)),
             }
