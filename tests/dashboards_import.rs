@@ -3,11 +3,14 @@
 //! objects API requires it — `POST /api/saved_objects/_import?overwrite=true`, the XSRF header, a
 //! multipart form with the `.ndjson` file in the field `file` — and answers as the API documents.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
+use support::base64;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
@@ -267,27 +270,6 @@ fn success(request: &Request) -> Answer {
     )
 }
 
-fn base64(input: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imports_into_opensearch_dashboards_as_the_api_requires() {
     let double = Double::start(success).await;
@@ -532,6 +514,9 @@ async fn http_errors_and_unknown_servers_are_clear() {
 fn the_helpers_of_this_test_are_right() {
     assert_eq!(base64(b"admin:s3cret"), "YWRtaW46czNjcmV0");
     assert_eq!(base64(b"a"), "YQ==");
+    assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    assert_eq!(base64(b"fooba"), "Zm9vYmE=");
+    assert_eq!(base64(b"foob"), "Zm9vYg==");
     assert_eq!(base64(b"ab"), "YWI=");
     let body =
         "--XyZ\r\ncontent-disposition: form-data; name=\"file\"\r\n\r\nA\r\nB\r\n--XyZ--\r\n";

@@ -15,7 +15,8 @@ use albingest::ingest::{IngestError, ObjectSummary};
 use albingest::source::Source;
 use support::fault_proxy::{Action, FaultProxy, Request};
 use support::{
-    alb_lines, count, gzip, search_client, search_servers, unique, Server, Setup, TempDir,
+    alb_lines, count, free_port, gzip, search_client, search_servers, unique, Server, Setup,
+    TempDir,
 };
 
 const LINES: usize = 120;
@@ -357,11 +358,7 @@ async fn a_search_server_that_is_down_is_a_clear_error_after_the_retry_time() {
         return;
     };
     // A port nothing listens on: bind, note it, close.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let endpoint = format!("http://127.0.0.1:{port}");
     let dir = TempDir::new("down");
     let path = object(&dir);

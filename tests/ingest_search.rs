@@ -667,11 +667,7 @@ fn cli_dry_run_needs_no_server_and_a_down_server_fails_clearly() {
     let counts = format!("{total} lines, {total} documents (0 failure documents), 0 indexed");
     assert!(err.contains(&counts) && err.contains("dry run"), "{err}");
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let endpoint = format!("http://127.0.0.1:{port}");
     let started = std::time::Instant::now();
     let out = albingest(
@@ -771,8 +767,7 @@ async fn requests_carry_basic_auth_or_a_sigv4_signature_and_no_secret_is_printed
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
     assert!(!err.contains(secret), "the password was printed: {err}");
-    use base64_free::encode;
-    let expected = format!("Basic {}", encode(format!("ingester:{secret}").as_bytes()));
+    let expected = format!("Basic {}", base64(format!("ingester:{secret}").as_bytes()));
     let requests = seen.lock().unwrap().clone();
     assert!(requests
         .iter()
@@ -851,37 +846,5 @@ async fn requests_carry_basic_auth_or_a_sigv4_signature_and_no_secret_is_printed
         let hash = header(headers, "x-amz-content-sha256").unwrap_or_default();
         assert_eq!(hash.len(), 64, "{line}: payload hash {hash:?}");
         assert!(header(headers, "x-amz-date").is_some(), "{line}");
-    }
-}
-
-/// Base64 for the expected `Authorization: Basic` value, without a dependency.
-mod base64_free {
-    pub fn encode(input: &[u8]) -> String {
-        const TABLE: &[u8; 64] =
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mut out = String::new();
-        for chunk in input.chunks(3) {
-            let b = [
-                chunk[0],
-                *chunk.get(1).unwrap_or(&0),
-                *chunk.get(2).unwrap_or(&0),
-            ];
-            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-            for i in 0..4 {
-                if i <= chunk.len() {
-                    out.push(TABLE[(n >> (18 - 6 * i)) as usize & 63] as char);
-                } else {
-                    out.push('=');
-                }
-            }
-        }
-        out
-    }
-
-    #[test]
-    fn rfc_4648_examples() {
-        assert_eq!(encode(b"foobar"), "Zm9vYmFy");
-        assert_eq!(encode(b"fooba"), "Zm9vYmE=");
-        assert_eq!(encode(b"foob"), "Zm9vYg==");
     }
 }

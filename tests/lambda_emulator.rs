@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -33,14 +32,6 @@ fn cargo_lambda() -> Option<String> {
             None
         }
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// `cargo lambda watch --only-lambda-apis`: the Runtime API, without building anything.
