@@ -1,8 +1,6 @@
 //! Where each document goes: its daily index and its deterministic `_id`, and the `_bulk` action
 //! line that carries both.
 
-use std::io::{self, Write};
-
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::format::LogFormat;
@@ -79,9 +77,10 @@ fn valid_index_prefix(prefix: &str) -> bool {
         })
 }
 
-/// The object part of every `_id` from one object: 72 bits of a hash of bucket and key.
+/// The object part of every `_id` from one object: 72 bits of a hash of bucket and key, as the
+/// 18 hex digits every id of the object starts with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ObjectHash(u128);
+pub struct ObjectHash([u8; 18]);
 
 impl ObjectHash {
     pub fn new(bucket: Option<&str>, key: &str) -> Self {
@@ -89,22 +88,66 @@ impl ObjectHash {
         material.extend_from_slice(bucket.unwrap_or("").as_bytes());
         material.push(0);
         material.extend_from_slice(key.as_bytes());
-        Self(xxh3_128(&material))
+        let bits = xxh3_128(&material) >> 56;
+        let mut hex = [0u8; 18];
+        for (i, digit) in hex.iter_mut().enumerate() {
+            *digit = b"0123456789abcdef"[(bits >> (4 * (17 - i)) & 0xf) as usize];
+        }
+        Self(hex)
     }
 
     /// `_id` of the line at `offset`: 18 hex digits of the object hash, `-`, the decimal offset
     /// (at most 39 bytes). The same object and line give the same id on every run, so a retry's
     /// `create` answers 409 instead of writing a duplicate.
-    pub fn document_id(&self, offset: u64) -> String {
-        format!("{:018x}-{offset}", self.0 >> 56)
+    pub fn document_id(&self, offset: u64) -> DocumentId {
+        let mut id = DocumentId {
+            bytes: [0; 39],
+            len: 0,
+        };
+        id.bytes[..18].copy_from_slice(&self.0);
+        id.bytes[18] = b'-';
+        let mut buffer = itoa::Buffer::new();
+        let digits = buffer.format(offset).as_bytes(); // at most 20
+        id.bytes[19..19 + digits.len()].copy_from_slice(digits);
+        id.len = (19 + digits.len()) as u8;
+        id
     }
 }
 
-/// Writes `{"create":{"_index":"…","_id":"…"}}\n`.
-pub fn write_action(out: &mut impl Write, index: &str, id: &str) -> io::Result<()> {
+/// A document `_id`, made without allocating (one per line on the hot path).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct DocumentId {
+    bytes: [u8; 39],
+    len: u8,
+}
+
+impl DocumentId {
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len as usize]).expect("hex digits, '-', digits")
+    }
+}
+
+impl std::fmt::Display for DocumentId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for DocumentId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+/// Appends `{"create":{"_index":"…","_id":"…"}}\n`.
+pub fn write_action(out: &mut Vec<u8>, index: &str, id: &str) {
     // Index names and ids are made here from safe characters: no JSON escaping needed.
     debug_assert!(!index.contains(['"', '\\']) && !id.contains(['"', '\\']));
-    writeln!(out, r#"{{"create":{{"_index":"{index}","_id":"{id}"}}}}"#)
+    out.extend_from_slice(br#"{"create":{"_index":""#);
+    out.extend_from_slice(index.as_bytes());
+    out.extend_from_slice(br#"","_id":""#);
+    out.extend_from_slice(id.as_bytes());
+    out.extend_from_slice(b"\"}}\n");
 }
 
 #[cfg(test)]
@@ -121,11 +164,18 @@ mod tests {
             ObjectHash::new(Some("a"), "b/c"),
             ObjectHash::new(Some("a/b"), "c")
         );
-        assert!(h.document_id(u64::MAX).len() <= 40);
+        assert_eq!(
+            h.document_id(u64::MAX).as_str(),
+            format!("{}-18446744073709551615", &h.document_id(0).as_str()[..18])
+        );
         // Pinned: ids must never change between releases, or re-ingesting duplicates documents.
         assert_eq!(
-            ObjectHash::new(Some("b"), "k").document_id(42),
+            ObjectHash::new(Some("b"), "k").document_id(42).as_str(),
             format!("{:018x}-42", xxh3_128(b"b\0k") >> 56)
+        );
+        assert_eq!(
+            ObjectHash::new(Some("b"), "k").document_id(42).as_str(),
+            "92a51334969b79ccb7-42"
         );
     }
 

@@ -21,6 +21,7 @@ use crate::bulk::{write_action, IndexPrefixes, ObjectHash};
 use crate::decompress::decode;
 use crate::format::LogFormat;
 use crate::json;
+use crate::object_key::ObjectInfo;
 use crate::parse::{ParsedLine, Parser};
 use crate::pipeline::{for_each_document, ParseStats, ReadError};
 use crate::search::bulk_load::{Batch, BatchBuilder, BatchOutcome, BulkLoader, Unplaced};
@@ -337,7 +338,7 @@ impl Ingester {
                     give_up: &give_up,
                     progress: &progress,
                     deadline,
-                    batches: batches_tx,
+                    batches: &|batch| batches_tx.blocking_send(batch).is_ok(),
                 };
                 job.run(reader, builder)
             })
@@ -475,6 +476,38 @@ fn merge(total: &mut BatchOutcome, done: BatchOutcome) {
     }
 }
 
+/// Everything [`Ingester::ingest`] does to an object's bytes short of sending them, on the
+/// calling thread: decompress, split lines, parse, and build the `_bulk` bodies (compressed when
+/// `gzip`), each finished batch handed to `on_batch`. `cargo bench --bench pipeline` measures it.
+pub fn build_bulk_bodies(
+    parser: &Parser,
+    prefixes: &IndexPrefixes,
+    info: &ObjectInfo,
+    reader: Box<dyn std::io::Read + Send>,
+    batch_bytes: usize,
+    gzip: bool,
+    on_batch: &(dyn Fn(Batch) + Sync),
+) -> Result<ParseStats, ReadError> {
+    let job = ParseJob {
+        parser,
+        prefixes,
+        info,
+        give_up: &AtomicBool::new(false),
+        progress: &Progress::default(),
+        deadline: None,
+        batches: &|batch| {
+            on_batch(batch);
+            true
+        },
+    };
+    let end = job.run(reader, Some(BatchBuilder::new(batch_bytes, gzip)));
+    match end.stop {
+        Some(Stop::Read(e)) => Err(e),
+        // Without a deadline and with every batch taken, reading stops only at the end.
+        None | Some(Stop::Deadline { .. } | Stop::GivenUp { .. }) => Ok(end.stats),
+    }
+}
+
 /// Documents between two updates of [`Progress::documents`] by the parsing thread.
 const PROGRESS_EVERY: u64 = 1024;
 
@@ -482,11 +515,13 @@ const PROGRESS_EVERY: u64 = 1024;
 struct ParseJob<'a> {
     parser: &'a Parser,
     prefixes: &'a IndexPrefixes,
-    info: &'a crate::object_key::ObjectInfo,
+    info: &'a ObjectInfo,
     give_up: &'a AtomicBool,
     progress: &'a Progress,
     deadline: Option<Instant>,
-    batches: mpsc::Sender<Batch>,
+    /// Takes a finished batch (waiting while the sending side is busy); `false` when nobody
+    /// receives them any more.
+    batches: &'a (dyn Fn(Batch) -> bool + Sync),
 }
 
 impl ParseJob<'_> {
@@ -547,7 +582,7 @@ impl ParseJob<'_> {
             let index = names.get(self.prefixes, parsed);
             let id = ids.document_id(line.offset);
             let finished = builder.push(line.offset, |out| {
-                write_action(out, index, &id).expect("writing to a Vec cannot fail");
+                write_action(out, index, id.as_str());
                 let source_at = out.len();
                 json::write(out, &parsed.document);
                 out.push(b'\n');
@@ -593,13 +628,10 @@ impl ParseJob<'_> {
         if self.deadline.is_some_and(|d| Instant::now() >= d) {
             return Err(Stop::Deadline { offset });
         }
-        if self.batches.is_closed() {
+        let documents = batch.len() as u64;
+        if !(self.batches)(batch) {
             return Err(Stop::GivenUp { offset });
         }
-        let documents = batch.len() as u64;
-        self.batches
-            .blocking_send(batch)
-            .map_err(|_| Stop::GivenUp { offset })?;
         *sent += documents;
         Ok(())
     }

@@ -192,7 +192,7 @@ async fn s3_object_end_to_end_exactly_once_in_daily_indices() {
         assert_eq!(hit["_index"], format!("{prefix}-2026.11.01"));
         assert_eq!(
             hit["_id"],
-            ObjectHash::new(Some(&bucket), &key).document_id(0)
+            ObjectHash::new(Some(&bucket), &key).document_id(0).as_str()
         );
         assert_eq!(
             hit["_source"]["aws"]["s3"]["bucket"]["name"],

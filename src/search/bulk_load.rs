@@ -68,6 +68,11 @@ impl Batch {
         self.body.len()
     }
 
+    /// Compressed body size, when the batch is sent gzip-compressed.
+    pub fn gzipped_bytes(&self) -> Option<usize> {
+        self.gzipped.as_ref().map(Bytes::len)
+    }
+
     fn item_bytes(&self, item: usize) -> &[u8] {
         let span = self.items[item];
         &self.body[span.action as usize..span.end as usize]
@@ -134,12 +139,18 @@ impl BatchBuilder {
         line_offset: u64,
         write: impl FnOnce(&mut Vec<u8>) -> usize,
     ) -> Option<Batch> {
-        self.scratch.clear();
-        let source_at = write(&mut self.scratch);
-        let full = !self.items.is_empty() && self.body.len() + self.scratch.len() > self.max_bytes;
-        let finished = if full { self.take() } else { None };
-        let action = self.body.len();
-        self.body.extend_from_slice(&self.scratch);
+        // Written straight into the body; a document that makes it too large moves to the next.
+        let mut action = self.body.len();
+        let source_in_item = write(&mut self.body) - action;
+        let mut finished = None;
+        if !self.items.is_empty() && self.body.len() > self.max_bytes {
+            self.scratch.clear();
+            self.scratch.extend_from_slice(&self.body[action..]);
+            self.body.truncate(action);
+            finished = self.take();
+            self.body.extend_from_slice(&self.scratch);
+            action = 0;
+        }
         if self.body.len() > u32::MAX as usize {
             // Only a document of gigabytes gets here: the line reader caps lines at 1 MiB.
             self.body.truncate(action);
@@ -147,7 +158,7 @@ impl BatchBuilder {
         }
         self.items.push(ItemSpan {
             action: action as u32,
-            source: (action + source_at) as u32,
+            source: (action + source_in_item) as u32,
             end: self.body.len() as u32,
             line_offset,
         });
@@ -603,7 +614,7 @@ mod tests {
 
     fn push_doc(b: &mut BatchBuilder, n: u64, size: usize) -> Option<Batch> {
         b.push(n, |out| {
-            crate::bulk::write_action(out, "idx-2026.11.01", &format!("id-{n}")).unwrap();
+            crate::bulk::write_action(out, "idx-2026.11.01", &format!("id-{n}"));
             let source = out.len();
             out.extend_from_slice(
                 format!("{{\"n\":{n},\"pad\":\"{}\"}}\n", "x".repeat(size)).as_bytes(),
