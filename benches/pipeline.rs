@@ -88,7 +88,7 @@ fn main() {
     });
     let body_bytes = AtomicU64::new(0);
     let gzipped_bytes = AtomicU64::new(0);
-    let mut bodies = |gzip: bool| {
+    let bodies = |gzip: bool| {
         best_of(runs, || {
             body_bytes.store(0, Ordering::Relaxed);
             gzipped_bytes.store(0, Ordering::Relaxed);
