@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod json;
 pub mod lambda;
 pub mod lines;
+pub mod memory;
 pub mod metrics;
 pub mod object_key;
 pub mod parse;

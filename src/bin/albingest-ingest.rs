@@ -7,6 +7,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    albingest::memory::limit_allocator_arenas();
     init_logging();
     let config = IngestConfig::from_env(&ProcessEnv)
         .inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
