@@ -259,6 +259,13 @@ fn nlb_failure_keeps_line_time() {
     check_golden("bug-nlb-failure-time");
 }
 
+/// A request creation time centuries away from the line's time (corrupt data): `event.duration`
+/// in nanoseconds does not fit a long, so it is absent (it overflowed and panicked before).
+#[test]
+fn duration_out_of_range_is_absent() {
+    check_golden("bug-duration-overflow");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Focused checks of single fields
 // ---------------------------------------------------------------------------------------------
