@@ -177,8 +177,13 @@ fn decode_eventbridge(value: &Value) -> Result<Objects, EventError> {
             .try_fold(&event.detail, |v, k| v.get(*k))
             .cloned()
     };
-    let bucket = field(&["bucket", "name"]).and_then(|v| v.as_str().map(str::to_string));
-    let key = field(&["object", "key"]).and_then(|v| v.as_str().map(str::to_string));
+    // Empty names are no names, as in S3 notifications.
+    let name = |path: &[&str]| {
+        field(path)
+            .and_then(|v| v.as_str().map(str::to_string))
+            .filter(|s| !s.is_empty())
+    };
+    let (bucket, key) = (name(&["bucket", "name"]), name(&["object", "key"]));
     let (Some(bucket), Some(key)) = (bucket, key) else {
         return Err(malformed(
             "EventBridge",
@@ -315,6 +320,26 @@ mod tests {
             panic!("a removal decodes")
         };
         assert!(o.skipped[0].len() < 1000, "{}", o.skipped[0]);
+    }
+
+    #[test]
+    fn eventbridge_without_a_bucket_name_or_key_is_malformed() {
+        for (bucket, key) in [("", "k.log.gz"), ("b", "")] {
+            let event = serde_json::json!({"version": "0", "id": "1", "detail-type": "Object Created",
+                "source": "aws.s3", "account": "1", "time": "2026-11-24T10:05:12Z", "region": "us-east-1",
+                "resources": [], "detail": {"bucket": {"name": bucket}, "object": {"key": key}}});
+            let err = decode(&event).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    EventError::Malformed {
+                        kind: "EventBridge",
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+        }
     }
 
     #[test]
