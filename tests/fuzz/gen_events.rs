@@ -2,6 +2,8 @@
 //! `tests/fixtures/events/` (written after AWS's examples), with random buckets and keys, and
 //! what decoding each must give.
 
+use std::sync::OnceLock;
+
 use albingest::event::ObjectRef;
 use fastrand::Rng;
 use serde_json::{json, Value};
@@ -38,12 +40,34 @@ impl ExpectedObjects {
     }
 }
 
-fn fixture(text: &str) -> Value {
-    serde_json::from_str(text).expect("fixture is JSON")
+/// The fixtures events are built on, parsed once.
+struct Templates {
+    s3_record: Value,
+    sns_record: Value,
+    sqs_record: Value,
+    /// An SNS notification as an SQS body carries it.
+    sns_envelope: Value,
+    eventbridge: Value,
+    test_event: Value,
 }
 
-fn first_record(text: &str) -> Value {
-    fixture(text)["Records"][0].clone()
+fn templates() -> &'static Templates {
+    static TEMPLATES: OnceLock<Templates> = OnceLock::new();
+    TEMPLATES.get_or_init(|| {
+        let parse = |text: &str| serde_json::from_str::<Value>(text).expect("fixture is JSON");
+        let first_record = |text: &str| parse(text)["Records"][0].clone();
+        let sqs_sns = first_record(include_str!("../fixtures/events/sqs-sns-s3.json"));
+        Templates {
+            s3_record: first_record(include_str!("../fixtures/events/s3-object-created.json")),
+            sns_record: first_record(include_str!("../fixtures/events/sns-s3.json")),
+            sqs_record: first_record(include_str!("../fixtures/events/sqs-s3-batch.json")),
+            sns_envelope: parse(sqs_sns["body"].as_str().expect("SQS body")),
+            eventbridge: parse(include_str!(
+                "../fixtures/events/eventbridge-object-created.json"
+            )),
+            test_event: parse(include_str!("../fixtures/events/s3-test-event.json")),
+        }
+    })
 }
 
 pub fn event(rng: &mut Rng) -> GeneratedEvent {
@@ -93,7 +117,7 @@ fn s3_notification(rng: &mut Rng) -> (Value, ExpectedObjects) {
 }
 
 fn s3_record(rng: &mut Rng) -> (Value, Option<ObjectRef>) {
-    let mut record = first_record(include_str!("../fixtures/events/s3-object-created.json"));
+    let mut record = templates().s3_record.clone();
     let created = rng.u8(..5) != 0;
     let name = if created {
         pick(
@@ -136,9 +160,7 @@ fn s3_record(rng: &mut Rng) -> (Value, Option<ObjectRef>) {
 }
 
 fn eventbridge(rng: &mut Rng) -> (Value, ExpectedObjects) {
-    let mut value = fixture(include_str!(
-        "../fixtures/events/eventbridge-object-created.json"
-    ));
+    let mut value = templates().eventbridge.clone();
     let bucket = bucket_name(rng);
     // EventBridge keys are not URL-encoded.
     let key = object_key(rng);
@@ -169,7 +191,7 @@ fn eventbridge(rng: &mut Rng) -> (Value, ExpectedObjects) {
 }
 
 fn test_event(rng: &mut Rng) -> (Value, ExpectedObjects) {
-    let mut value = fixture(include_str!("../fixtures/events/s3-test-event.json"));
+    let mut value = templates().test_event.clone();
     value["Bucket"] = json!(bucket_name(rng));
     let expected = ExpectedObjects {
         test_event: true,
@@ -192,7 +214,7 @@ fn sns(rng: &mut Rng) -> (Value, ExpectedObjects) {
     let mut expected = ExpectedObjects::default();
     let records: Vec<Value> = (0..rng.usize(1..=2))
         .map(|_| {
-            let mut record = first_record(include_str!("../fixtures/events/sns-s3.json"));
+            let mut record = templates().sns_record.clone();
             let (message, objects) = message(rng);
             record["Sns"]["Message"] = json!(message.to_string());
             record["Sns"]["MessageId"] = json!(uuid(rng));
@@ -209,7 +231,7 @@ fn sqs(rng: &mut Rng) -> (Value, Vec<(String, Option<ExpectedObjects>)>) {
     let mut expected = Vec::new();
     let records: Vec<Value> = (0..rng.usize(1..=5))
         .map(|_| {
-            let mut record = first_record(include_str!("../fixtures/events/sqs-s3-batch.json"));
+            let mut record = templates().sqs_record.clone();
             let id = uuid(rng);
             let (body, objects) = match rng.u8(..8) {
                 0 => (
@@ -221,12 +243,7 @@ fn sqs(rng: &mut Rng) -> (Value, Vec<(String, Option<ExpectedObjects>)>) {
                     None,
                 ),
                 1 | 2 => {
-                    let mut envelope: Value = serde_json::from_str(
-                        first_record(include_str!("../fixtures/events/sqs-sns-s3.json"))["body"]
-                            .as_str()
-                            .expect("body"),
-                    )
-                    .expect("SNS envelope");
+                    let mut envelope = templates().sns_envelope.clone();
                     let (message, objects) = message(rng);
                     envelope["Message"] = json!(message.to_string());
                     (envelope.to_string(), Some(objects))
