@@ -57,7 +57,7 @@ struct Case {
     event: GeneratedEvent,
     payload: Payload,
     mutations: Vec<String>,
-    /// A key and its S3 encoding: decoding gives the key back.
+    /// A key, and its S3 encoding that decoding must turn back into it.
     key_probe: (String, String),
 }
 
@@ -85,15 +85,23 @@ fn generate(rng: &mut Rng) -> Case {
             Payload::Bytes(bytes)
         }
     };
-    let key: String = (0..rng.usize(..12))
-        .map(|_| {
-            pick(
-                rng,
-                &["a", " ", "+", "%", "%41", "é", "🚀", "/", "\u{0}", "\\"],
-            )
-        })
+    const KEY_PIECES: &[&str] = &["a", " ", "+", "%", "%41", "é", "🚀", "/", "\u{0}", "\\"];
+    let mut key: String = (0..rng.usize(..12))
+        .map(|_| pick(rng, KEY_PIECES))
         .collect();
-    let encoded = s3_encode(rng, &key);
+    let mut encoded = s3_encode(rng, &key);
+    if rng.bool() {
+        // Bytes that are not UTF-8 once decoded: each bad sequence becomes U+FFFD.
+        let (bad, decoded) = [
+            ("%FF", "\u{FFFD}"),
+            ("%C3", "\u{FFFD}"),
+            ("%C3%28", "\u{FFFD}("),
+            ("%E2%9C", "\u{FFFD}"),
+            ("%ED%A0%80", "\u{FFFD}\u{FFFD}\u{FFFD}"),
+        ][rng.usize(..5)];
+        encoded.push_str(bad);
+        key.push_str(decoded);
+    }
     Case {
         event,
         payload,
