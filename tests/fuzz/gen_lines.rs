@@ -17,6 +17,8 @@ pub struct ValidLine {
     pub timestamp: String,
     /// `aws.elb.name` of the document, when the line names its load balancer.
     pub elb: Option<String>,
+    /// `aws.elb.unparsed_trailing`: the fields after the last known one, unquoted.
+    pub trailing: Vec<String>,
 }
 
 pub fn any_format(rng: &mut Rng) -> LogFormat {
@@ -174,6 +176,7 @@ fn alb(rng: &mut Rng) -> ValidLine {
         text: fields.join(" "),
         timestamp: time,
         elb: Some(elb),
+        trailing: unparsed_trailing(&fields, 34),
     }
 }
 
@@ -246,6 +249,7 @@ fn connection(rng: &mut Rng) -> ValidLine {
         text: fields.join(" "),
         timestamp: time,
         elb: (layout >= 14).then_some(elb),
+        trailing: unparsed_trailing(&fields, 15),
     }
 }
 
@@ -319,6 +323,7 @@ fn nlb(rng: &mut Rng) -> ValidLine {
         text: fields.join(" "),
         timestamp: format!("{time}Z"),
         elb: Some(elb),
+        trailing: unparsed_trailing(&fields, 22),
     }
 }
 
@@ -368,6 +373,7 @@ fn classic(rng: &mut Rng) -> ValidLine {
         text: fields.join(" "),
         timestamp: time,
         elb: Some(elb),
+        trailing: unparsed_trailing(&fields, 15),
     }
 }
 
@@ -490,6 +496,18 @@ fn quoted_or_bare(value: &str, rng: &mut Rng) -> String {
     } else {
         quote(value)
     }
+}
+
+/// The fields after the first `known`, as `aws.elb.unparsed_trailing` keeps them.
+fn unparsed_trailing(fields: &[String], known: usize) -> Vec<String> {
+    fields
+        .iter()
+        .skip(known)
+        .map(|f| {
+            let unquoted = f.strip_prefix('"').and_then(|f| f.strip_suffix('"'));
+            unquoted.unwrap_or(f).to_string()
+        })
+        .collect()
 }
 
 /// A field after the last known one: kept raw whatever it holds.

@@ -72,8 +72,9 @@ struct Object {
     /// The format its name routes to; `None`: each line is sniffed.
     route: Option<LogFormat>,
     lines: Vec<GeneratedLine>,
-    /// What the source holds (gzip or not).
+    /// What the source holds (gzip or not), and its length decompressed.
     stored: Vec<u8>,
+    stream_len: u64,
     gzip: bool,
     /// `\n` or `\r\n`, and whether the last line has one.
     line_end: &'static str,
@@ -181,6 +182,7 @@ fn generate(rng: &mut Rng) -> Object {
             stream.extend_from_slice(line_end.as_bytes());
         }
     }
+    let stream_len = stream.len() as u64;
     // A third gzip: making a gzip member costs more in a debug build than the rest of a case.
     let gzip = rng.u8(..3) == 0;
     let stored = if gzip {
@@ -194,6 +196,7 @@ fn generate(rng: &mut Rng) -> Object {
         route,
         lines,
         stored,
+        stream_len,
         gzip,
         line_end,
         final_newline,
@@ -374,9 +377,14 @@ fn check(object: &Object, tally: &mut Tally) {
     .expect("an in-memory object reads to its end");
     assert_eq!(documents, expected.len(), "one document per non-empty line");
     assert_eq!(
-        (stats.lines, stats.documents, stats.failures),
-        (documents as u64, documents as u64, failures),
-        "the object's counts"
+        (stats.lines, stats.documents, stats.failures, stats.bytes),
+        (
+            documents as u64,
+            documents as u64,
+            failures,
+            object.stream_len
+        ),
+        "the object's counts: lines, documents, failures, decompressed bytes"
     );
     if object.also_parallel {
         check_parallel_form(object, parser, &written);
@@ -431,6 +439,7 @@ fn check_document(
     text: &str,
     truncated: bool,
 ) {
+    let _checking = Checking(want);
     let line_excerpt = || excerpt(&want.bytes, 400);
     let doc: Value = serde_json::from_slice(json).unwrap_or_else(|e| {
         panic!(
@@ -509,9 +518,34 @@ fn check_document(
             "a valid line's own time"
         );
         assert_eq!(string("aws.elb.name"), want.generated.elb.as_deref());
+        let trailing = &want.generated.trailing;
+        assert_eq!(
+            field("aws.elb.unparsed_trailing"),
+            (!trailing.is_empty())
+                .then(|| serde_json::json!(trailing))
+                .as_ref(),
+            "unknown trailing fields are kept, in order"
+        );
     }
     if !truncated && expected_text.len() <= REGEX_CHECK_MAX {
         check_plan_against_regex(format, &expected_text);
+    }
+}
+
+/// Names the line being checked when a check of its document panics.
+struct Checking<'a>(&'a GeneratedLine);
+
+impl Drop for Checking<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "while checking the document of the line at {} ({:?}, mutations {:?}): {}",
+                self.0.offset,
+                self.0.generated.format,
+                self.0.mutations,
+                excerpt(&self.0.bytes, 2000)
+            );
+        }
     }
 }
 
