@@ -1,7 +1,7 @@
 //! Plain or gzip, told apart by the first two bytes (objects are gzip; Classic ELB's are not;
 //! a user's local files may be either). Gzip may hold several members: all are read.
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 
 use flate2::bufread::MultiGzDecoder;
 
@@ -34,13 +34,24 @@ pub struct Decoded {
 /// Wraps `source` in a gunzip stream when it starts with the gzip magic bytes.
 pub fn decode<R: Read + Send + 'static>(source: R) -> io::Result<Decoded> {
     let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let counted = CountingReader {
+    let mut counted = CountingReader {
         inner: source,
         count: count.clone(),
     };
-    let mut buffered = BufReader::with_capacity(BUFFER, counted);
-    let head = buffered.fill_buf()?;
-    let gzip = head.starts_with(&GZIP_MAGIC);
+    // Read the magic bytes one by one if need be: a stream may answer its first read with one.
+    let mut head = [0u8; 2];
+    let mut read = 0;
+    while read < head.len() {
+        match counted.read(&mut head[read..]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let gzip = head == GZIP_MAGIC;
+    let head = io::Cursor::new(head).take(read as u64);
+    let buffered = BufReader::with_capacity(BUFFER, head.chain(counted));
     // No buffer after the decoder: the line reader reads in large blocks itself.
     let reader: Box<dyn Read + Send> = if gzip {
         Box::new(MultiGzDecoder::new(buffered))
@@ -82,6 +93,30 @@ mod tests {
         out.clear();
         d.reader.read_to_string(&mut out).unwrap();
         assert_eq!(out, "one\ntwo\n");
+    }
+
+    /// A source that answers one byte a read, as a network stream may.
+    struct OneByteReads(io::Cursor<Vec<u8>>);
+
+    impl Read for OneByteReads {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    #[test]
+    fn gzip_is_recognised_when_the_source_answers_one_byte_a_read() {
+        let mut d = decode(OneByteReads(io::Cursor::new(gz(b"one\n")))).unwrap();
+        assert!(d.gzip);
+        let mut out = String::new();
+        d.reader.read_to_string(&mut out).unwrap();
+        assert_eq!(out, "one\n");
+        let mut d = decode(OneByteReads(io::Cursor::new(b"x".to_vec()))).unwrap();
+        assert!(!d.gzip);
+        out.clear();
+        d.reader.read_to_string(&mut out).unwrap();
+        assert_eq!(out, "x");
     }
 
     #[test]

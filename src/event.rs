@@ -61,7 +61,7 @@ pub fn decode(event: &Value) -> Result<Delivery, EventError> {
             "aws:sqs" => decode_sqs(event),
             "aws:sns" => decode_sns(event).map(Delivery::Objects),
             "aws:s3" => decode_s3(event).map(Delivery::Objects),
-            other => Err(EventError::Unsupported(format!(
+            other => Err(unsupported(format!(
                 "records from {other:?} (expected aws:s3, aws:sqs or aws:sns)"
             ))),
         };
@@ -92,16 +92,15 @@ fn decode_message(value: &Value) -> Result<Objects, EventError> {
         return match source.as_str() {
             "aws:s3" => decode_s3(value),
             "aws:sns" => decode_sns(value),
-            other => Err(EventError::Unsupported(format!("records from {other:?}"))),
+            other => Err(unsupported(format!("records from {other:?}"))),
         };
     }
-    Err(EventError::Unsupported(describe(value)))
+    Err(unsupported(describe(value)))
 }
 
 fn decode_body(body: &str) -> Result<Objects, EventError> {
-    let value: Value = serde_json::from_str(body).map_err(|e| {
-        EventError::Unsupported(format!("message body is not JSON ({e}): {}", excerpt(body)))
-    })?;
+    let value: Value = serde_json::from_str(body)
+        .map_err(|e| unsupported(format!("message body is not JSON ({e}): {}", excerpt(body))))?;
     decode_message(&value)
 }
 
@@ -114,9 +113,9 @@ fn decode_s3(value: &Value) -> Result<Objects, EventError> {
         let bucket = record.s3.bucket.name.unwrap_or_default();
         let key = record.s3.object.key.unwrap_or_default();
         if !name.starts_with("ObjectCreated:") {
-            objects.skipped.push(format!(
+            objects.skipped.push(shorten(format!(
                 "{name} s3://{bucket}/{key}: not an ObjectCreated event"
-            ));
+            )));
             continue;
         }
         if bucket.is_empty() || key.is_empty() {
@@ -166,10 +165,10 @@ fn decode_eventbridge(value: &Value) -> Result<Objects, EventError> {
         .map_err(|e| malformed("EventBridge", &e.to_string()))?;
     if event.source != "aws.s3" || event.detail_type != "Object Created" {
         return Ok(Objects {
-            skipped: vec![format!(
+            skipped: vec![shorten(format!(
                 "EventBridge {:?} from {:?}: not an S3 Object Created event",
                 event.detail_type, event.source
-            )],
+            ))],
             ..Objects::default()
         });
     }
@@ -178,8 +177,13 @@ fn decode_eventbridge(value: &Value) -> Result<Objects, EventError> {
             .try_fold(&event.detail, |v, k| v.get(*k))
             .cloned()
     };
-    let bucket = field(&["bucket", "name"]).and_then(|v| v.as_str().map(str::to_string));
-    let key = field(&["object", "key"]).and_then(|v| v.as_str().map(str::to_string));
+    // Empty names are no names, as in S3 notifications.
+    let name = |path: &[&str]| {
+        field(path)
+            .and_then(|v| v.as_str().map(str::to_string))
+            .filter(|s| !s.is_empty())
+    };
+    let (bucket, key) = (name(&["bucket", "name"]), name(&["object", "key"]));
     let (Some(bucket), Some(key)) = (bucket, key) else {
         return Err(malformed(
             "EventBridge",
@@ -208,8 +212,22 @@ fn first_record_source(value: &Value) -> Option<String> {
 fn malformed(kind: &'static str, message: &str) -> EventError {
     EventError::Malformed {
         kind,
-        message: message.to_string(),
+        message: shorten(message.to_string()),
     }
+}
+
+fn unsupported(message: String) -> EventError {
+    EventError::Unsupported(shorten(message))
+}
+
+/// A message about what arrived, cut to a size fit for a log line and the Lambda error response
+/// (serde quotes a wrong value whole, and a value can be megabytes).
+fn shorten(message: String) -> String {
+    const MAX: usize = 500;
+    if message.len() <= MAX {
+        return message;
+    }
+    format!("{}… ({} bytes)", prefix(&message, MAX), message.len())
 }
 
 /// What arrived, for an error message: the top-level keys, or the value's start.
@@ -227,11 +245,16 @@ fn describe(value: &Value) -> String {
 }
 
 fn excerpt(text: &str) -> String {
-    let mut end = text.len().min(200);
+    format!("{:?}", prefix(text, 200))
+}
+
+/// At most the first `max` bytes of `text`, cut at a character boundary.
+fn prefix(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{:?}", &text[..end])
+    &text[..end]
 }
 
 /// Decodes an S3 notification key: `+` is a space, `%xx` a byte; a bad escape is kept as written.
@@ -275,6 +298,48 @@ mod tests {
         assert_eq!(url_decode_key("100%25+sure"), "100% sure");
         assert_eq!(url_decode_key("bad%zzescape%"), "bad%zzescape%");
         assert_eq!(url_decode_key("%E2%9C%93"), "✓");
+    }
+
+    #[test]
+    fn errors_and_skip_reasons_stay_short_whatever_arrived() {
+        let huge = "x".repeat(100_000);
+        let record = |name: &str, key: &str| {
+            serde_json::json!({"Records": [{"eventSource": "aws:s3", "eventTime": "2026-11-24T10:05:12.345Z",
+                "eventName": name, "userIdentity": {}, "requestParameters": {},
+                "s3": {"bucket": {"name": "b"}, "object": {"key": key}}}]})
+        };
+        let wrong_type = serde_json::json!({"Records": [{"eventSource": "aws:s3", "s3": huge}]});
+        for error in [
+            decode(&wrong_type).unwrap_err(),
+            decode(&serde_json::json!({"Records": [{"eventSource": huge}]})).unwrap_err(),
+        ] {
+            let text = error.to_string();
+            assert!(text.len() < 1000 && text.contains("100"), "{text}");
+        }
+        let Ok(Delivery::Objects(o)) = decode(&record("ObjectRemoved:Delete", &huge)) else {
+            panic!("a removal decodes")
+        };
+        assert!(o.skipped[0].len() < 1000, "{}", o.skipped[0]);
+    }
+
+    #[test]
+    fn eventbridge_without_a_bucket_name_or_key_is_malformed() {
+        for (bucket, key) in [("", "k.log.gz"), ("b", "")] {
+            let event = serde_json::json!({"version": "0", "id": "1", "detail-type": "Object Created",
+                "source": "aws.s3", "account": "1", "time": "2026-11-24T10:05:12Z", "region": "us-east-1",
+                "resources": [], "detail": {"bucket": {"name": bucket}, "object": {"key": key}}});
+            let err = decode(&event).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    EventError::Malformed {
+                        kind: "EventBridge",
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -64,12 +64,20 @@ impl<R: Read> LineReader<R> {
     /// The next non-empty line, or `None` at the end of the stream.
     pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
         let (line_start, line_end, truncated) = loop {
-            let Some((start, mut end, truncated)) = self.next_raw()? else {
+            let Some((start, mut end, mut truncated)) = self.next_raw()? else {
                 return Ok(None);
             };
             self.number += 1;
-            while end > start && self.buf[end - 1] == b'\r' {
-                end -= 1;
+            if !truncated {
+                while end > start && self.buf[end - 1] == b'\r' {
+                    end -= 1;
+                }
+                // A line found whole in the buffer is cut like one that was not: the result
+                // must not depend on how the stream was read.
+                if end - start > MAX_LINE {
+                    end = start + MAX_LINE;
+                    truncated = true;
+                }
             }
             if end > start {
                 break (start, end, truncated);
@@ -113,7 +121,12 @@ impl<R: Read> LineReader<R> {
                 self.start = self.end;
                 return Ok(Some((line_start, self.end, false)));
             }
-            if self.end - self.start >= MAX_LINE {
+            // Only a line surely longer than we keep is cut: `\r`s past MAX_LINE may be the
+            // line end. (A full buffer cuts it too; a line of MAX_LINE then that many `\r`s.)
+            let past_max = self.buf.get(self.start + MAX_LINE..self.end).unwrap_or(&[]);
+            if !past_max.is_empty()
+                && (past_max.iter().any(|b| *b != b'\r') || self.end == self.buf.len())
+            {
                 // A line longer than we keep: hand out its first MAX_LINE bytes, skip the rest.
                 let line_start = self.start;
                 self.start += MAX_LINE;
@@ -183,6 +196,49 @@ mod tests {
     fn invalid_utf8_is_replaced_not_fatal() {
         let got = lines(b"ok \xff\xfe end\n");
         assert_eq!(got[0].2, "ok \u{fffd}\u{fffd} end");
+    }
+
+    /// Answers at most `chunk` bytes a read.
+    struct Chunked<'a>(&'a [u8], usize);
+
+    impl Read for Chunked<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.1).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn lines_are_cut_when_longer_than_max_line_however_the_stream_is_read() {
+        let lines = [
+            (MAX_LINE - 1, "\r\n"),
+            (MAX_LINE, "\r\n"),
+            (MAX_LINE, "\n"),
+            (MAX_LINE + 1, "\n"),
+            (MAX_LINE + 100_000, "\n"),
+            (MAX_LINE + 1, ""),
+        ];
+        let mut input = Vec::new();
+        let mut want = Vec::new();
+        for (len, end) in lines {
+            input.extend(std::iter::repeat_n(b'x', len));
+            input.extend_from_slice(end.as_bytes());
+            want.push((len.min(MAX_LINE), len > MAX_LINE));
+            if !end.is_empty() {
+                input.extend_from_slice(b"next\n");
+                want.push((4, false));
+            }
+        }
+        for chunk in [usize::MAX, 300_001, 65_536] {
+            let mut r = LineReader::new(Chunked(&input, chunk));
+            let mut got = Vec::new();
+            while let Some(l) = r.next_line().unwrap() {
+                got.push((l.text.len(), l.truncated));
+            }
+            assert_eq!(got, want, "reads of {chunk} bytes");
+        }
     }
 
     #[test]

@@ -259,6 +259,20 @@ fn nlb_failure_keeps_line_time() {
     check_golden("bug-nlb-failure-time");
 }
 
+/// A lone `-` after the last known field (ALB, connection log) is kept in
+/// `aws.elb.unparsed_trailing` like a `"-"` is: it was dropped as "no value".
+#[test]
+fn lone_trailing_dash_is_kept() {
+    check_golden("bug-trailing-dash");
+}
+
+/// A request creation time centuries away from the line's time (corrupt data): `event.duration`
+/// in nanoseconds does not fit a long, so it is absent (it overflowed and panicked before).
+#[test]
+fn duration_out_of_range_is_absent() {
+    check_golden("bug-duration-overflow");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Focused checks of single fields
 // ---------------------------------------------------------------------------------------------

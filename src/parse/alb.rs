@@ -52,9 +52,10 @@ pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<()
     let status = f.int(F::ElbStatusCode)?;
     let target_status = f.int(F::TargetStatusCode)?;
 
+    // Nanoseconds overflow a long past ±292 years (corrupt times): no duration then.
     doc.event.duration = start
         .as_ref()
-        .map(|s| (end.epoch_micros - s.epoch_micros) * 1_000);
+        .and_then(|s| (end.epoch_micros - s.epoch_micros).checked_mul(1_000));
     doc.event.start = start.map(|s| s.rfc3339);
     doc.event.end = Some(end.rfc3339.clone());
     doc.timestamp = end.rfc3339;

@@ -150,9 +150,12 @@ impl<'a, 'p> Fields<'a, 'p> {
         self.convert(field, "is not an IP address", valid_ip)
     }
 
-    /// The fields after the last known one, kept raw in order (`-` placeholders included).
+    /// The fields after the last known one, kept raw in order (`-` placeholders included, a
+    /// lone `-` too: it is not "no value" here but a field AWS has not named yet).
     pub fn trailing(&self, field: impl Into<usize>) -> Option<List<'a>> {
-        self.str(field).map(|text| List {
+        let (start, end) = self.caps.span(self.slot(field)?)?;
+        let text = self.line.get(start..end).filter(|t| !t.is_empty())?;
+        Some(List {
             keep_dashes: true,
             ..List::new(text, ListSep::Tokens)
         })
