@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses its own part of it
 
 pub mod fault_proxy;
+pub mod lambda;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
