@@ -8,9 +8,10 @@
 //! (429 / 503). Besides, the server refuses a few documents for good (item 400, a mapping error),
 //! chosen by `_id`, so every run dead-letters the same ones.
 //!
-//! The faults depend on the seed and the request's content (its `_id`s and how often that same
+//! The faults depend on the seed and the request's content (its lines and how often that same
 //! request came before), not on the order in which concurrent requests arrive, so a seed replays
-//! the same faults: `ALBINGEST_FAULT_SEED=N cargo test --test fault_campaign` (add
+//! the same faults (unless a request times out on its own on a busy machine, which changes what
+//! comes after it for that batch): `ALBINGEST_FAULT_SEED=N cargo test --test fault_campaign` (add
 //! `ALBINGEST_LONG=1` for a seed of the long configuration). Fast configuration (CI, default): one
 //! fresh seed of 50,000 lines on the Elasticsearch 8 stand-in (noida, the faster one) and one of
 //! 10,000 lines on the OpenSearch stand-in (osmem), the two at once. `ALBINGEST_LONG=1`
@@ -31,7 +32,7 @@ use opensearch::http::Method;
 use serde_json::json;
 use support::fault_proxy::{Action, FaultProxy, Flavour, Refusals, Request};
 use support::*;
-use xxhash_rust::xxh3::xxh3_64_with_seed;
+use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 /// The days the object spans (one daily index each, and a failure index each).
 const DAYS: usize = 4;
@@ -70,8 +71,14 @@ fn draw(seed: u64, parts: &[&[u8]]) -> u64 {
     xxh3_64_with_seed(&material, seed)
 }
 
+/// The line part of an `_id` (`{object hash}-{offset}`): the faults depend on it alone, since the
+/// object's path, and with it the hash, differs from run to run.
+fn line_of(id: &str) -> &str {
+    id.rsplit('-').next().unwrap_or(id)
+}
+
 fn refused(seed: u64, id: &str) -> bool {
-    draw(seed, &[b"refuse", id.as_bytes()]) % REFUSE_ONE_IN == 0
+    draw(seed, &[b"refuse", line_of(id).as_bytes()]) % REFUSE_ONE_IN == 0
 }
 
 /// What the double does with one `_bulk` request.
@@ -142,7 +149,8 @@ impl Campaign {
             return Action::Forward;
         }
         let ids = request.bulk_ids();
-        let content = xxh3_64_with_seed(ids.join("\n").as_bytes(), 0);
+        let lines: Vec<&str> = ids.iter().map(|id| line_of(id)).collect();
+        let content = xxh3_64_with_seed(lines.join("\n").as_bytes(), 0);
         let attempt = {
             let mut seen = self.seen.lock().unwrap();
             let n = seen.entry(content).or_default();
@@ -395,8 +403,11 @@ async fn run_seed(server: &Server, flavour: Flavour, object_lines: usize, seed: 
         server.name
     );
     eprintln!("fault campaign: {context}");
-    let dir = TempDir::new("campaign");
-    let prefix = unique("campaign");
+    // Names of the same length in every run: the documents carry them (index, `log.file.path`),
+    // and the batches, so the requests, so the faults, follow the documents' sizes.
+    let prefix = format!("campaign-{:016x}", xxh3_64(unique("campaign").as_bytes()));
+    let dir = TempDir(std::env::temp_dir().join(&prefix));
+    std::fs::create_dir_all(dir.path()).unwrap();
     let object = Object::generate(dir.path(), object_lines, &prefix);
     let refused_count = object.refused_ids(seed).len() as u64;
     let dead_letter_dir = dir.path().join("dead-letter");
