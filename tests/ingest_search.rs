@@ -459,14 +459,9 @@ async fn mapping_conflicts_go_to_the_dead_letter_location() {
             "{}: {summary}",
             server.name
         );
-        let files = walk(&local);
+        let files = files_under(&local);
         assert!(!files.is_empty());
-        let mut records = Vec::new();
-        for file in &files {
-            for line in std::fs::read_to_string(file).unwrap().lines() {
-                records.push(serde_json::from_str::<serde_json::Value>(line).unwrap());
-            }
-        }
+        let records = dead_letter_records(&local);
         assert_eq!(records.len(), 12);
         for record in &records {
             assert_eq!(record["_index"], format!("{prefix}-2026.11.01"));
@@ -493,7 +488,7 @@ async fn mapping_conflicts_go_to_the_dead_letter_location() {
             "{again}"
         );
         assert_eq!(
-            walk(&local).len(),
+            files_under(&local).len(),
             files.len(),
             "redelivery overwrites its dead letters"
         );
@@ -550,22 +545,6 @@ async fn mapping_conflicts_go_to_the_dead_letter_location() {
     }
 }
 
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                out.extend(walk(&path));
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// Where `albingest parse --bulk` (the same parser, no server) puts each line of the samples:
 /// index → documents.
 fn expected_indices(files: &[std::path::PathBuf], prefixes: &[&str]) -> Vec<(String, u64)> {
@@ -595,7 +574,7 @@ async fn cli_loads_the_bundled_samples_and_a_second_run_adds_nothing() {
     let Some(servers) = search_servers("sample") else {
         return;
     };
-    let files = walk(std::path::Path::new(SAMPLES));
+    let files = files_under(std::path::Path::new(SAMPLES));
     assert!(files.len() >= 2, "{files:?}");
     for server in servers {
         let prefix = unique("sample");
@@ -659,7 +638,7 @@ async fn cli_loads_the_bundled_samples_and_a_second_run_adds_nothing() {
 #[test]
 fn cli_dry_run_needs_no_server_and_a_down_server_fails_clearly() {
     let sample = SAMPLES;
-    let files = walk(std::path::Path::new(SAMPLES));
+    let files = files_under(std::path::Path::new(SAMPLES));
     let total: u64 = expected_indices(&files, &[]).iter().map(|(_, n)| n).sum();
     let out = albingest(&["ingest", sample, "--dry-run", "--progress", "never"], &[]);
     let err = stderr(&out);

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use opensearch::http::Method;
 use serde_json::{json, Value};
+use support::lambda::fixture;
 use support::*;
 
 /// Kills the process (and so its port) when the test ends, however it ends.
@@ -112,14 +113,6 @@ async fn invoke(port: u16, event: &Value) -> (u16, Value) {
         status.parse().unwrap_or(0),
         serde_json::from_str(body).unwrap_or(json!(body)),
     )
-}
-
-fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/events/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

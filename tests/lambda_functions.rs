@@ -3,48 +3,16 @@
 
 mod support;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use albingest::lambda::{CleanupConfig, CleanupFunction, IngestConfig, IngestFunction};
 use opensearch::http::Method;
-use serde_json::{json, Value};
+use serde_json::json;
+use support::fault_proxy::{Action, FaultProxy};
+use support::lambda::*;
 use support::*;
-
-fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/events/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-/// The functions read S3 settings from the process environment, as in Lambda.
-fn set_aws_env(s3_url: &str) {
-    for (name, value) in aws_env(s3_url) {
-        std::env::set_var(name, value);
-    }
-}
-
-fn env(pairs: &[(&str, String)]) -> std::collections::HashMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
-}
-
-/// An S3 notification naming `key` in `bucket`, the key URL-encoded as S3 sends it.
-fn s3_event(bucket: &str, key: &str) -> Value {
-    let mut event = fixture("s3-object-created.json");
-    let records = event["Records"].as_array_mut().unwrap();
-    records.truncate(1);
-    records[0]["s3"]["bucket"]["name"] = json!(bucket);
-    records[0]["s3"]["object"]["key"] = json!(key.replace(' ', "+").replace('=', "%3D"));
-    event
-}
-
-fn in_five_minutes() -> Instant {
-    Instant::now() + Duration::from_secs(300)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingest_function_takes_every_event_shape_once() {
@@ -70,7 +38,7 @@ async fn ingest_function_takes_every_event_shape_once() {
 
     for server in servers {
         let prefix = unique("lambda-ingest");
-        let config = IngestConfig::from_env(&env(&[
+        let config = IngestConfig::from_env(&config_env(&[
             ("ALBINGEST_ENDPOINT", server.url.clone()),
             ("ALBINGEST_INDEX_PREFIXES", prefix.clone()),
             (
@@ -158,8 +126,16 @@ async fn ingest_function_takes_every_event_shape_once() {
     }
 }
 
+/// The deadline falls in the middle of the object: the search server (the fault double) answers
+/// the first `_bulk` requests, then hangs without writing anything, so what the first invocation
+/// placed is exactly what it was told of. That invocation fails the object (S3 notification: the
+/// invocation's error; SQS: the message in `batchItemFailures`), and the redelivery places exactly
+/// the rest.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ingest_function_past_its_deadline_fails_the_object_and_a_retry_completes_it() {
+async fn ingest_function_with_its_deadline_mid_object_fails_it_and_the_retry_places_the_rest() {
+    const LINES: u64 = 1500;
+    /// `_bulk` requests answered before the server hangs: ~30 documents each (64 KiB batches).
+    const ANSWERED: usize = 10;
     let (Some(servers), Some(s3_url)) =
         (search_servers("lambda-deadline"), s3_url("lambda-deadline"))
     else {
@@ -170,40 +146,100 @@ async fn ingest_function_past_its_deadline_fails_the_object_and_a_retry_complete
     let bucket = unique("lambda-deadline");
     create_bucket(&s3, &bucket).await;
     let key = alb_key("deadline");
-    put(&s3, &bucket, &key, gzip(alb_lines(3000, 1000).as_bytes())).await;
-    let server = &servers[0];
-    let prefix = unique("lambda-deadline");
-    let config = IngestConfig::from_env(&env(&[
-        ("ALBINGEST_ENDPOINT", server.url.clone()),
-        ("ALBINGEST_INDEX_PREFIXES", prefix.clone()),
-        (
-            "ALBINGEST_DEAD_LETTER",
-            format!("s3://{bucket}/dead-letters/"),
-        ),
-        ("ALBINGEST_DEADLINE_MARGIN_SECONDS", "1".into()),
-    ]))
-    .unwrap();
-    let function = IngestFunction::new(config).await.unwrap();
-    // Already past the deadline less the margin: the object cannot be finished.
-    let error = function
-        .handle(
-            s3_event(&bucket, &key),
-            Instant::now() + Duration::from_millis(200),
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        error.to_string().contains("1 of 1 objects failed"),
-        "{error}"
-    );
-    let client = search_client(&server.url).await;
-    assert!(count(&client, &prefix).await < 3000);
-    // The redelivery completes the object without duplicates.
-    function
-        .handle(s3_event(&bucket, &key), in_five_minutes())
-        .await
+    put(
+        &s3,
+        &bucket,
+        &key,
+        gzip(alb_lines(LINES as usize, 500).as_bytes()),
+    )
+    .await;
+    for (server, sqs) in [
+        (&servers[0], false),
+        (&servers[1], false),
+        (&servers[1], true),
+    ] {
+        let context = format!(
+            "{} ({})",
+            server.name,
+            if sqs { "SQS" } else { "S3 notification" }
+        );
+        let prefix = unique("lambda-deadline");
+        let hanging = Arc::new(AtomicBool::new(true));
+        let hangs = hanging.clone();
+        let proxy = FaultProxy::start(&server.url, move |request, seen| {
+            if request.is_bulk() && seen >= ANSWERED && hangs.load(Ordering::SeqCst) {
+                Action::Hold
+            } else {
+                Action::Forward
+            }
+        })
+        .await;
+        let config = IngestConfig::from_env(&config_env(&[
+            ("ALBINGEST_ENDPOINT", proxy.url.clone()),
+            ("ALBINGEST_INDEX_PREFIXES", prefix.clone()),
+            (
+                "ALBINGEST_DEAD_LETTER",
+                format!("s3://{bucket}/dead-letters/"),
+            ),
+            ("ALBINGEST_DEADLINE_MARGIN_SECONDS", "1".into()),
+            ("ALBINGEST_BATCH_BYTES", "65536".into()),
+        ]))
         .unwrap();
-    assert_eq!(count(&client, &prefix).await, 3000);
+        let function = IngestFunction::new(config).await.unwrap();
+        let event = if sqs {
+            let mut batch = fixture("sqs-s3-batch.json");
+            batch["Records"].as_array_mut().unwrap().truncate(1);
+            batch["Records"][0]["body"] = json!(s3_event(&bucket, &key).to_string());
+            batch
+        } else {
+            s3_event(&bucket, &key)
+        };
+        // 1 s of margin: 5 s of work, far more than the answered requests need.
+        let first = function
+            .handle(event.clone(), Instant::now() + Duration::from_secs(6))
+            .await;
+        let client = search_client(&server.url).await;
+        let placed = count(&client, &prefix).await;
+        assert!(
+            0 < placed && placed < LINES,
+            "{context}: the deadline must fall mid-object: {placed} of {LINES} placed"
+        );
+        if sqs {
+            assert_eq!(
+                first.unwrap(),
+                json!({"batchItemFailures": [{"itemIdentifier": "059f36b4-87a3-44ab-83d2-661975830a7d"}]}),
+                "{context}: the message comes back"
+            );
+        } else {
+            let error = first.unwrap_err().to_string();
+            assert!(
+                error.contains("1 of 1 objects failed") && error.contains("deadline reached"),
+                "{context}: {error}"
+            );
+            // What it says it placed is what the server holds.
+            let reported = error
+                .split("; ")
+                .find_map(|part| part.strip_suffix(" documents read were placed"))
+                .and_then(|part| part.split(' ').next()?.parse::<u64>().ok());
+            assert_eq!(reported, Some(placed), "{context}: {error}");
+        }
+
+        // The redelivery, the server answering again: exactly the rest.
+        hanging.store(false, Ordering::SeqCst);
+        let answer = function.handle(event, in_five_minutes()).await.unwrap();
+        if sqs {
+            assert_eq!(answer, json!({"batchItemFailures": []}), "{context}");
+            assert_eq!(count(&client, &prefix).await, LINES, "{context}");
+        } else {
+            let retry = &answer["objects"][0];
+            assert_eq!(
+                (&retry["indexed"], &retry["already_present"]),
+                (&json!(LINES - placed), &json!(placed)),
+                "{context}: {answer}"
+            );
+            assert_eq!(count(&client, &prefix).await, LINES, "{context}");
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -241,7 +277,7 @@ async fn cleanup_function_deletes_exactly_the_old_indices() {
                 .await;
         }
         let config = |dry_run: &str| {
-            CleanupConfig::from_env(&env(&[
+            CleanupConfig::from_env(&config_env(&[
                 ("ALBINGEST_ENDPOINT", server.url.clone()),
                 ("RETENTION_DAYS", "7".into()),
                 ("ALBINGEST_INDEX_PREFIXES", prefix.clone()),

@@ -9,9 +9,14 @@
 //! | [`Action::ForwardThenReset`] | the server does the work, then the connection is reset before the answer (the client must retry and get 409s) |
 //! | [`Action::Reset`] | reset without forwarding |
 //! | [`Action::ForwardThenDelay`] | the answer comes after a delay (longer than the client's timeout) |
+//! | [`Action::Hold`] | never forwarded, never answered: the connection stays open until the client gives up (a hung node) |
 //!
 //! A test gives a script: a function from the request (and how many `_bulk` requests came
 //! before it) to an action. Only requests the script faults are changed.
+//!
+//! [`FaultProxy::start_refusing`] adds [`Refusals`]: documents the server refuses for good, as a
+//! mapping conflict does, chosen by `_id`. They never reach the server, whatever the action, and
+//! every `_bulk` answer that covers them has their item 400 in the server flavour's shape.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -42,6 +47,14 @@ impl Request {
                 .ends_with("/_bulk")
     }
 
+    /// The `_id` of each item of a `_bulk` request, in order.
+    pub fn bulk_ids(&self) -> Vec<String> {
+        bulk_items(&self.body)
+            .iter()
+            .map(|(action, _)| item_id(action))
+            .collect()
+    }
+
     fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -62,6 +75,7 @@ pub enum Action {
     ForwardThenReset,
     Reset,
     ForwardThenDelay(Duration),
+    Hold,
 }
 
 impl Action {
@@ -99,6 +113,44 @@ impl Action {
     }
 }
 
+/// Whose item error shapes the double writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    /// OpenSearch 1.x–3.x and Amazon OpenSearch Service: `mapper_parsing_exception`.
+    OpenSearch,
+    /// Elasticsearch 8.x: `document_parsing_exception`.
+    Elasticsearch,
+}
+
+/// Documents refused for good (item 400), by `_id`: the same ones on every request and every run,
+/// as a mapping conflict would refuse them.
+pub struct Refusals {
+    pub flavour: Flavour,
+    pub refuses: Box<dyn Fn(&str) -> bool + Send + Sync>,
+}
+
+impl Refusals {
+    /// The item error a refused document gets, as the flavour writes it.
+    fn error(&self, id: &str) -> Value {
+        let field = "failed to parse field [source.ip] of type [ip]";
+        let preview =
+            format!("in document with id '{id}'. Preview of field's value: '78.190.26.x'");
+        let caused_by = json!({"type": "illegal_argument_exception", "reason": "'78.190.26.x' is not an IP string literal."});
+        match self.flavour {
+            Flavour::OpenSearch => json!({
+                "type": "mapper_parsing_exception",
+                "reason": format!("{field} {preview}"),
+                "caused_by": caused_by,
+            }),
+            Flavour::Elasticsearch => json!({
+                "type": "document_parsing_exception",
+                "reason": format!("[1:412] {field} {preview}"),
+                "caused_by": caused_by,
+            }),
+        }
+    }
+}
+
 type Script = dyn Fn(&Request, usize) -> Action + Send + Sync;
 
 /// The running double. Dropping it stops accepting connections.
@@ -108,6 +160,8 @@ pub struct FaultProxy {
     pub bulk_requests: Arc<AtomicUsize>,
     /// Requests (or items) that got a fault.
     pub faults: Arc<AtomicUsize>,
+    /// Items refused by the [`Refusals`] (each time one was sent).
+    pub refused: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -123,25 +177,45 @@ impl FaultProxy {
         upstream: &str,
         script: impl Fn(&Request, usize) -> Action + Send + Sync + 'static,
     ) -> Self {
+        Self::launch(upstream, None, Arc::new(script)).await
+    }
+
+    /// As [`FaultProxy::start`], and the server refuses the documents `refusals` names.
+    pub async fn start_refusing(
+        upstream: &str,
+        refusals: Refusals,
+        script: impl Fn(&Request, usize) -> Action + Send + Sync + 'static,
+    ) -> Self {
+        Self::launch(upstream, Some(refusals), Arc::new(script)).await
+    }
+
+    async fn launch(upstream: &str, refusals: Option<Refusals>, script: Arc<Script>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let upstream = upstream
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .to_string();
-        let script: Arc<Script> = Arc::new(script);
-        let bulk_requests = Arc::new(AtomicUsize::new(0));
-        let faults = Arc::new(AtomicUsize::new(0));
-        let (b, f) = (bulk_requests.clone(), faults.clone());
+        let shared = Arc::new(Shared {
+            upstream: upstream
+                .trim_start_matches("http://")
+                .trim_end_matches('/')
+                .to_string(),
+            script,
+            refusals,
+            bulk_requests: Arc::new(AtomicUsize::new(0)),
+            faults: Arc::new(AtomicUsize::new(0)),
+            refused: Arc::new(AtomicUsize::new(0)),
+        });
+        let (bulk_requests, faults, refused) = (
+            shared.bulk_requests.clone(),
+            shared.faults.clone(),
+            shared.refused.clone(),
+        );
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     break;
                 };
-                let (script, upstream, b, f) =
-                    (script.clone(), upstream.clone(), b.clone(), f.clone());
+                let shared = shared.clone();
                 tokio::spawn(async move {
-                    let _ = serve(stream, &upstream, &*script, &b, &f).await;
+                    let _ = serve(stream, &shared).await;
                 });
             }
         });
@@ -149,31 +223,62 @@ impl FaultProxy {
             url,
             bulk_requests,
             faults,
+            refused,
             task,
         }
     }
 }
 
-async fn serve(
-    stream: TcpStream,
-    upstream: &str,
-    script: &Script,
-    bulk_requests: &AtomicUsize,
-    faults: &AtomicUsize,
-) -> std::io::Result<()> {
+/// What every connection's task reads.
+struct Shared {
+    upstream: String,
+    script: Arc<Script>,
+    refusals: Option<Refusals>,
+    bulk_requests: Arc<AtomicUsize>,
+    faults: Arc<AtomicUsize>,
+    refused: Arc<AtomicUsize>,
+}
+
+impl Shared {
+    /// Sends a `_bulk` request on, leaving out the items `fault` (or the refusals) fault; the
+    /// answer has one item per document, in order. Other requests go as they are.
+    async fn forward_bulk(
+        &self,
+        request: &Request,
+        fault: &(dyn Fn(usize) -> Option<u16> + Send + Sync),
+    ) -> std::io::Result<(u16, String, Vec<u8>)> {
+        let (answer, faulted, refused) =
+            bulk_with_item_faults(&self.upstream, request, self.refusals.as_ref(), fault).await?;
+        self.faults.fetch_add(faulted, Ordering::SeqCst);
+        self.refused.fetch_add(refused, Ordering::SeqCst);
+        Ok(answer)
+    }
+
+    /// The request forwarded as the real server would take it (refused documents left out).
+    async fn forward(&self, request: &Request) -> std::io::Result<(u16, String, Vec<u8>)> {
+        if request.is_bulk() && self.refusals.is_some() {
+            self.forward_bulk(request, &|_| None).await
+        } else {
+            forward(&self.upstream, request).await
+        }
+    }
+}
+
+async fn serve(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
     let mut stream = BufReader::new(stream);
     loop {
         let Some(request) = read_request(&mut stream).await? else {
             return Ok(());
         };
         let seen = if request.is_bulk() {
-            bulk_requests.fetch_add(1, Ordering::SeqCst)
+            shared.bulk_requests.fetch_add(1, Ordering::SeqCst)
         } else {
             usize::MAX
         };
-        let action = script(&request, seen);
+        let action = (shared.script)(&request, seen);
+        let faults = &shared.faults;
         let (status, content_type, body) = match action {
-            Action::Forward => forward(upstream, &request).await?,
+            Action::Forward => shared.forward(&request).await?,
             Action::Respond {
                 status,
                 body,
@@ -182,13 +287,9 @@ async fn serve(
                 faults.fetch_add(1, Ordering::SeqCst);
                 (status, content_type.to_string(), body.into_bytes())
             }
-            Action::ItemFaults(fault) => {
-                let (answer, faulted) = bulk_with_item_faults(upstream, &request, &*fault).await?;
-                faults.fetch_add(faulted, Ordering::SeqCst);
-                answer
-            }
+            Action::ItemFaults(fault) => shared.forward_bulk(&request, &*fault).await?,
             Action::ForwardThenReset => {
-                forward(upstream, &request).await?;
+                shared.forward(&request).await?;
                 faults.fetch_add(1, Ordering::SeqCst);
                 return reset(stream);
             }
@@ -197,10 +298,18 @@ async fn serve(
                 return reset(stream);
             }
             Action::ForwardThenDelay(delay) => {
-                let answer = forward(upstream, &request).await?;
+                let answer = shared.forward(&request).await?;
                 faults.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(delay).await;
                 answer
+            }
+            Action::Hold => {
+                faults.fetch_add(1, Ordering::SeqCst);
+                // Until the client closes (its timeout): no HTTP/1.1 client sends more before
+                // it has an answer.
+                let mut scratch = [0u8; 1024];
+                while stream.read(&mut scratch).await.unwrap_or(0) > 0 {}
+                return Ok(());
             }
         };
         let head = format!(
@@ -378,30 +487,53 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Forwards the items `fault` leaves alone and answers the others with their fault status, in
-/// one `_bulk` answer in the original order.
-async fn bulk_with_item_faults(
-    upstream: &str,
-    request: &Request,
-    fault: &(dyn Fn(usize) -> Option<u16> + Send + Sync),
-) -> std::io::Result<((u16, String, Vec<u8>), usize)> {
-    let lines: Vec<&[u8]> = request
-        .body
+/// The (action, source) line pairs of a `_bulk` body.
+fn bulk_items(body: &[u8]) -> Vec<(&[u8], &[u8])> {
+    let lines: Vec<&[u8]> = body
         .split(|b| *b == b'\n')
         .filter(|l| !l.is_empty())
         .collect();
-    let items: Vec<(&[u8], &[u8])> = lines.chunks(2).map(|c| (c[0], c[1])).collect();
+    lines.chunks(2).map(|c| (c[0], c[1])).collect()
+}
+
+fn item_id(action: &[u8]) -> String {
+    let action: Value = serde_json::from_slice(action).unwrap();
+    let (_, target) = action.as_object().unwrap().iter().next().unwrap();
+    target["_id"].as_str().unwrap_or_default().to_string()
+}
+
+/// Forwards the items neither `refusals` nor `fault` fault and answers the others with their
+/// status, in one `_bulk` answer in the original order. Returns the answer and how many items
+/// were faulted and refused.
+async fn bulk_with_item_faults(
+    upstream: &str,
+    request: &Request,
+    refusals: Option<&Refusals>,
+    fault: &(dyn Fn(usize) -> Option<u16> + Send + Sync),
+) -> std::io::Result<((u16, String, Vec<u8>), usize, usize)> {
+    let items = bulk_items(&request.body);
     let mut forwarded = Vec::new();
-    let mut plan = Vec::new(); // None: forwarded; Some(status): faulted
+    let mut plan = Vec::new(); // None: forwarded; Some((status, error)): answered here
+    let (mut faulted, mut refused) = (0, 0);
     for (i, (action, source)) in items.iter().enumerate() {
-        let f = fault(i);
-        if f.is_none() {
+        let id = item_id(action);
+        let answer = match refusals.filter(|r| (r.refuses)(&id)) {
+            Some(refusals) => {
+                refused += 1;
+                Some((400, refusals.error(&id)))
+            }
+            None => fault(i).map(|status| {
+                faulted += 1;
+                (status, item_fault_error(status))
+            }),
+        };
+        if answer.is_none() {
             forwarded.extend_from_slice(action);
             forwarded.push(b'\n');
             forwarded.extend_from_slice(source);
             forwarded.push(b'\n');
         }
-        plan.push(f);
+        plan.push(answer);
     }
     let mut real_items: Vec<Value> = Vec::new();
     if !forwarded.is_empty() {
@@ -417,31 +549,27 @@ async fn bulk_with_item_faults(
     }
     let mut real = real_items.into_iter();
     let mut merged = Vec::new();
-    let mut faulted = 0;
-    for (i, f) in plan.iter().enumerate() {
-        match f {
+    for (i, answer) in plan.into_iter().enumerate() {
+        match answer {
             None => merged.push(real.next().expect("one answer per forwarded item")),
-            Some(status) => {
-                faulted += 1;
+            Some((status, error)) => {
                 let action: Value = serde_json::from_slice(items[i].0).unwrap();
-                let (kind, reason) = if *status == 429 {
-                    ("es_rejected_execution_exception", "rejected execution of primary operation [coordinating_and_primary_bytes=52428800, replica_bytes=0, all_bytes=52428800, primary_operation_bytes=2048, max_coordinating_and_primary_bytes=53687091]")
-                } else {
-                    (
-                        "unavailable_shards_exception",
-                        "primary shard is not active",
-                    )
-                };
                 merged.push(json!({"create": {
                     "_index": action["create"]["_index"],
                     "_id": action["create"]["_id"],
                     "status": status,
-                    "error": {"type": kind, "reason": reason}
+                    "error": error
                 }}));
             }
         }
     }
-    let answer = json!({"took": 1, "errors": true, "items": merged});
+    let errors = merged.iter().any(|item| {
+        item.as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|r| r["status"].as_u64())
+            .is_some_and(|status| status >= 300)
+    });
+    let answer = json!({"took": 1, "errors": errors, "items": merged});
     Ok((
         (
             200,
@@ -449,5 +577,19 @@ async fn bulk_with_item_faults(
             answer.to_string().into_bytes(),
         ),
         faulted,
+        refused,
     ))
+}
+
+/// The item error of a retryable item fault, as OpenSearch and Elasticsearch write it.
+fn item_fault_error(status: u16) -> Value {
+    let (kind, reason) = if status == 429 {
+        ("es_rejected_execution_exception", "rejected execution of primary operation [coordinating_and_primary_bytes=52428800, replica_bytes=0, all_bytes=52428800, primary_operation_bytes=2048, max_coordinating_and_primary_bytes=53687091]")
+    } else {
+        (
+            "unavailable_shards_exception",
+            "primary shard is not active",
+        )
+    };
+    json!({"type": kind, "reason": reason})
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses its own part of it
 
 pub mod fault_proxy;
+pub mod lambda;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -101,18 +102,25 @@ const LINE: &str = r#"https 2026-09-23T07:15:47.805298Z app/k8s-tileserver-617dd
 /// `n` ALB access log lines; the first `on_first_day` on 2026-11-01 (just before midnight), the
 /// rest on 2026-11-02, so one object spans two daily indices. Every line differs (client port).
 pub fn alb_lines(n: usize, on_first_day: usize) -> String {
-    let mut out = String::new();
-    for i in 0..n {
-        let time = if i < on_first_day {
+    alb_lines_at(n, |i| {
+        if i < on_first_day {
             format!("2026-11-01T23:59:{:02}.{:06}Z", 30 + i % 30, i)
         } else {
             format!("2026-11-02T00:00:{:02}.{:06}Z", i % 60, i)
-        };
+        }
+    })
+}
+
+/// `n` ALB access log lines, line `i` at `time_of(i)` (RFC 3339 with microseconds, UTC); the
+/// client port tells the lines apart (it repeats after 64,000 lines).
+pub fn alb_lines_at(n: usize, time_of: impl Fn(usize) -> String) -> String {
+    let mut out = String::new();
+    for i in 0..n {
         let line = LINE
-            .replacen("2026-09-23T07:15:47.805298Z", &time, 1)
+            .replacen("2026-09-23T07:15:47.805298Z", &time_of(i), 1)
             .replacen(
                 "78.190.26.165:5815",
-                &format!("78.190.26.165:{}", 1024 + i),
+                &format!("78.190.26.165:{}", 1024 + i % 64_000),
                 1,
             );
         out.push_str(&line);
@@ -306,6 +314,37 @@ pub fn aws_env(s3_url: &str) -> Vec<(&'static str, String)> {
         ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".into()),
         ("AWS_EC2_METADATA_DISABLED", "true".into()),
     ]
+}
+
+/// Every file under `dir` (recursively), sorted; none when `dir` does not exist.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(files_under(&path));
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The records of every dead-letter file under a local dead-letter directory.
+pub fn dead_letter_records(dir: &Path) -> Vec<Value> {
+    let mut records = Vec::new();
+    for file in files_under(dir) {
+        for line in std::fs::read_to_string(&file).unwrap().lines() {
+            records.push(
+                serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("{}: {e}: {line}", file.display())),
+            );
+        }
+    }
+    records
 }
 
 /// A port on 127.0.0.1 that nothing listens on (bound, noted, closed).
