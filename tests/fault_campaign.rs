@@ -235,7 +235,7 @@ impl Object {
         for (i, line) in alb_lines_at(lines, time_of).lines().enumerate() {
             let time = time_of(i);
             let date = time[..10].replace('-', ".");
-            let id = ids.document_id(text.len() as u64);
+            let id = ids.document_id(text.len() as u64).to_string();
             if i % GARBAGE_EVERY == GARBAGE_EVERY - 1 {
                 failures += 1;
                 text.push_str(&format!("https {time} this line is broken"));
