@@ -11,7 +11,7 @@
 //! | deadline / retries exhausted / request refused (401, 403 …) | unplaced: the caller fails the object |
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -48,10 +48,19 @@ struct ItemSpan {
 /// A finished `_bulk` body and the items in it.
 #[derive(Debug)]
 pub struct Batch {
-    body: Bytes,
+    body: Body,
     items: Vec<ItemSpan>,
-    /// The whole body gzip-compressed, made on the parsing thread (CPU work off the async side).
-    gzipped: Option<Bytes>,
+    plain_bytes: usize,
+}
+
+/// A batch body in the one form it is kept in while it waits for and goes to the server. A
+/// compressed body is made on the parsing thread (CPU work off the async side); its plain form is
+/// made again only when some items must be re-sent or dead-lettered, so that the batches in
+/// flight cost a sixth of the memory.
+#[derive(Debug)]
+enum Body {
+    Plain(Bytes),
+    Gzipped(Bytes),
 }
 
 impl Batch {
@@ -65,23 +74,55 @@ impl Batch {
 
     /// Uncompressed body size.
     pub fn body_bytes(&self) -> usize {
-        self.body.len()
+        self.plain_bytes
     }
 
     /// Compressed body size, when the batch is sent gzip-compressed.
     pub fn gzipped_bytes(&self) -> Option<usize> {
-        self.gzipped.as_ref().map(Bytes::len)
+        match &self.body {
+            Body::Gzipped(gzipped) => Some(gzipped.len()),
+            Body::Plain(_) => None,
+        }
     }
 
-    fn item_bytes(&self, item: usize) -> &[u8] {
+    /// The uncompressed body, decompressed again (off the async threads) if it is kept
+    /// compressed.
+    async fn plain(&self) -> Bytes {
+        match &self.body {
+            Body::Plain(plain) => plain.clone(),
+            Body::Gzipped(gzipped) => {
+                let (gzipped, size) = (gzipped.clone(), self.plain_bytes);
+                match tokio::task::spawn_blocking(move || gunzip(&gzipped, size)).await {
+                    Ok(bytes) => bytes,
+                    Err(e) => std::panic::resume_unwind(e.into_panic()),
+                }
+            }
+        }
+    }
+
+    /// [`Batch::plain`], made once per [`BulkLoader::load`].
+    async fn plain_cached(&self, cache: &mut Option<Bytes>) -> Bytes {
+        if cache.is_none() {
+            *cache = Some(self.plain().await);
+        }
+        cache.clone().unwrap_or_default()
+    }
+
+    fn item_bytes<'b>(&self, plain: &'b [u8], item: usize) -> &'b [u8] {
         let span = self.items[item];
-        &self.body[span.action as usize..span.end as usize]
+        &plain[span.action as usize..span.end as usize]
     }
 
     /// `_index`, `_id` and the document's JSON, for the dead-letter record.
-    fn dead_item<'b>(&'b self, item: usize, status: u16, reason: &'b str) -> DeadItem<'b> {
+    fn dead_item<'b>(
+        &self,
+        plain: &'b [u8],
+        item: usize,
+        status: u16,
+        reason: &'b str,
+    ) -> DeadItem<'b> {
         let span = self.items[item];
-        let action = &self.body[span.action as usize..span.source as usize];
+        let action = &plain[span.action as usize..span.source as usize];
         let (index, id) = parse_action(action).unwrap_or(("", ""));
         DeadItem {
             index,
@@ -89,7 +130,7 @@ impl Batch {
             line_offset: span.line_offset,
             status,
             reason,
-            document: trim_newline(&self.body[span.source as usize..span.end as usize]),
+            document: trim_newline(&plain[span.source as usize..span.end as usize]),
         }
     }
 }
@@ -177,12 +218,16 @@ impl BatchBuilder {
         let capacity = self.body.capacity();
         let body = std::mem::replace(&mut self.body, Vec::with_capacity(capacity));
         let items = std::mem::take(&mut self.items);
-        let gzipped = self.gzip.then(|| gzip(&body));
-        let body = Bytes::from(body);
+        let plain_bytes = body.len();
+        let body = if self.gzip {
+            Body::Gzipped(gzip(&body))
+        } else {
+            Body::Plain(Bytes::from(body))
+        };
         Some(Batch {
             body,
             items,
-            gzipped,
+            plain_bytes,
         })
     }
 }
@@ -198,6 +243,14 @@ fn gzip(data: &[u8]) -> Bytes {
         .write_all(data)
         .expect("writing to a Vec cannot fail");
     Bytes::from(encoder.finish().expect("writing to a Vec cannot fail"))
+}
+
+fn gunzip(gzipped: &[u8], size: usize) -> Bytes {
+    let mut plain = Vec::with_capacity(size);
+    flate2::read::GzDecoder::new(gzipped)
+        .read_to_end(&mut plain)
+        .expect("a body this process compressed in memory");
+    Bytes::from(plain)
 }
 
 /// Documents that could not be placed (neither indexed nor dead-lettered), by reason.
@@ -397,25 +450,27 @@ impl BulkLoader {
         let mut work: Vec<Vec<usize>> = vec![(0..batch.len()).collect()];
         let mut whole_batch = true;
         let mut dead: Vec<(usize, u16, String)> = Vec::new();
+        // The uncompressed body, once a part of it is needed.
+        let mut plain: Option<Bytes> = None;
         loop {
             let mut to_retry: Vec<usize> = Vec::new();
             let mut last_reason = String::new();
             while let Some(chunk) = work.pop() {
                 let gzip = self.client.gzip();
-                let body = if whole_batch && gzip && batch.gzipped.is_some() {
-                    batch.gzipped.clone().expect("checked")
-                } else if whole_batch && !gzip {
-                    batch.body.clone()
-                } else {
-                    let mut plain =
-                        Vec::with_capacity(chunk.iter().map(|i| batch.item_bytes(*i).len()).sum());
-                    for i in &chunk {
-                        plain.extend_from_slice(batch.item_bytes(*i));
+                let body = match (&batch.body, whole_batch, gzip) {
+                    (Body::Gzipped(body), true, true) | (Body::Plain(body), true, false) => {
+                        body.clone()
                     }
-                    if gzip {
-                        gzip_body(plain).await
-                    } else {
-                        Bytes::from(plain)
+                    _ => {
+                        let plain = batch.plain_cached(&mut plain).await;
+                        let items = || chunk.iter().map(|i| batch.item_bytes(&plain, *i));
+                        let mut part = Vec::with_capacity(items().map(<[u8]>::len).sum());
+                        items().for_each(|item| part.extend_from_slice(item));
+                        if gzip {
+                            gzip_body(part).await
+                        } else {
+                            Bytes::from(part)
+                        }
                     }
                 };
                 whole_batch = false;
@@ -469,7 +524,7 @@ impl BulkLoader {
                     }
                     Sent::TooLarge => {
                         let item = chunk[0];
-                        let size = batch.item_bytes(item).len();
+                        let size = batch.items[item].end - batch.items[item].action;
                         dead.push((
                             item,
                             413,
@@ -523,9 +578,10 @@ impl BulkLoader {
         }
         if !dead.is_empty() {
             dead.sort_unstable_by_key(|(item, _, _)| *item);
+            let plain = batch.plain_cached(&mut plain).await;
             let items: Vec<DeadItem> = dead
                 .iter()
-                .map(|(item, status, reason)| batch.dead_item(*item, *status, reason))
+                .map(|(item, status, reason)| batch.dead_item(&plain, *item, *status, reason))
                 .collect();
             match self.dead_letter.write(object, &items).await {
                 Ok(location) => {
@@ -612,6 +668,13 @@ async fn gzip_body(plain: Vec<u8>) -> Bytes {
 mod tests {
     use super::*;
 
+    fn gunzip_or_plain(batch: &Batch) -> Bytes {
+        match &batch.body {
+            Body::Plain(plain) => plain.clone(),
+            Body::Gzipped(gzipped) => gunzip(gzipped, 0),
+        }
+    }
+
     fn push_doc(b: &mut BatchBuilder, n: u64, size: usize) -> Option<Batch> {
         b.push(n, |out| {
             crate::bulk::write_action(out, "idx-2026.11.01", &format!("id-{n}"));
@@ -635,8 +698,9 @@ mod tests {
         let mut seen = 0;
         for batch in &batches {
             assert!(batch.body_bytes() <= 4096, "{}", batch.body_bytes());
+            let plain = gunzip_or_plain(batch);
             for i in 0..batch.len() {
-                let item = batch.dead_item(i, 400, "r");
+                let item = batch.dead_item(&plain, i, 400, "r");
                 assert_eq!(item.index, "idx-2026.11.01");
                 assert_eq!(item.id, format!("id-{seen}"));
                 assert_eq!(item.line_offset, seen);
@@ -657,13 +721,12 @@ mod tests {
         let big = push_doc(&mut b, 2, 10).expect("the big one alone");
         assert_eq!(big.len(), 1);
         assert!(big.body_bytes() > 5000);
-        let mut plain = Vec::new();
-        std::io::Read::read_to_end(
-            &mut flate2::read::GzDecoder::new(&big.gzipped.as_ref().unwrap()[..]),
-            &mut plain,
-        )
-        .unwrap();
-        assert_eq!(plain, &big.body[..]);
+        let Body::Gzipped(gzipped) = &big.body else {
+            panic!("a gzip builder makes gzip bodies")
+        };
+        let plain = gunzip(gzipped, 0);
+        assert_eq!(plain.len(), big.body_bytes());
+        assert_eq!(big.dead_item(&plain, 0, 400, "r").id, "id-1");
         assert!(b.finish().is_some());
         assert!(b.finish().is_none());
     }
