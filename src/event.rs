@@ -9,7 +9,7 @@
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sns::SnsEvent;
-use aws_lambda_events::event::sqs::SqsEvent;
+use aws_lambda_events::event::sqs::SqsMessage;
 use serde_json::Value;
 
 /// An S3 object an event names.
@@ -144,19 +144,34 @@ fn decode_sns(value: &Value) -> Result<Objects, EventError> {
 }
 
 fn decode_sqs(value: &Value) -> Result<Delivery, EventError> {
-    let event: SqsEvent =
-        serde_json::from_value(value.clone()).map_err(|e| malformed("SQS", &e.to_string()))?;
-    let items = event
-        .records
-        .into_iter()
-        .map(|message| SqsItem {
-            message_id: message.message_id.unwrap_or_default(),
-            content: match &message.body {
-                Some(body) => decode_body(body),
-                None => Err(malformed("SQS", "message without a body")),
+    let records = value
+        .get("Records")
+        .and_then(Value::as_array)
+        .ok_or_else(|| malformed("SQS", "no list of Records"))?;
+    // Message by message: a malformed one fails alone (it comes back in `batchItemFailures`),
+    // the others are still read. Only a message without an id, which cannot be reported alone,
+    // fails the batch.
+    let items = records
+        .iter()
+        .map(
+            |record| match serde_json::from_value::<SqsMessage>(record.clone()) {
+                Ok(message) => Ok(SqsItem {
+                    message_id: message.message_id.unwrap_or_default(),
+                    content: match &message.body {
+                        Some(body) => decode_body(body),
+                        None => Err(malformed("SQS", "message without a body")),
+                    },
+                }),
+                Err(e) => match record.get("messageId").and_then(Value::as_str) {
+                    Some(id) => Ok(SqsItem {
+                        message_id: id.to_string(),
+                        content: Err(malformed("SQS", &e.to_string())),
+                    }),
+                    None => Err(malformed("SQS", &e.to_string())),
+                },
             },
-        })
-        .collect();
+        )
+        .collect::<Result<_, _>>()?;
     Ok(Delivery::Sqs(items))
 }
 
@@ -340,6 +355,34 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn a_malformed_sqs_message_fails_alone() {
+        let body = serde_json::json!({"Records": [{"eventSource": "aws:s3", "eventTime": "2026-11-24T10:05:12.345Z",
+            "eventName": "ObjectCreated:Put", "userIdentity": {}, "requestParameters": {},
+            "s3": {"bucket": {"name": "b"}, "object": {"key": "k.log.gz"}}}]})
+        .to_string();
+        let event = serde_json::json!({"Records": [
+            {"messageId": "good", "eventSource": "aws:sqs", "body": body},
+            {"messageId": "bad", "eventSource": "aws:sqs", "body": 42},
+        ]});
+        let Ok(Delivery::Sqs(items)) = decode(&event) else {
+            panic!("an SQS batch decodes")
+        };
+        assert_eq!(items.len(), 2);
+        let good = items[0].content.as_ref().expect("the good message decodes");
+        assert_eq!(
+            (items[0].message_id.as_str(), good.objects.len()),
+            ("good", 1)
+        );
+        assert_eq!(items[1].message_id, "bad");
+        assert!(matches!(
+            items[1].content,
+            Err(EventError::Malformed { kind: "SQS", .. })
+        ));
+        let no_id = serde_json::json!({"Records": [{"eventSource": "aws:sqs", "body": 42}]});
+        assert!(decode(&no_id).is_err());
     }
 
     #[test]
