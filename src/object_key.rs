@@ -20,6 +20,9 @@ pub struct ObjectInfo {
     pub delivery_time: Option<String>,
     /// The format the file name says, if it says one.
     pub format: Option<LogFormat>,
+    /// When the object was opened for reading (RFC 3339): the time of a failure document that
+    /// has no time of its own, in an object whose name gives none either.
+    pub read_at: Option<String>,
 }
 
 impl ObjectInfo {

@@ -255,7 +255,8 @@ pub struct Opened {
 /// Opens `source`. An S3 body is streamed: `GetObject`'s body becomes a blocking reader through
 /// a bridge, to be read on a blocking thread (never on the async runtime).
 pub async fn open(source: &Source, s3: Option<&aws_sdk_s3::Client>) -> Result<Opened, SourceError> {
-    let info = source.object_info();
+    let mut info = source.object_info();
+    info.read_at = Some(crate::timestamp::now());
     match source {
         Source::File(path) => {
             let unreadable = |source: std::io::Error| SourceError::Local {

@@ -76,6 +76,14 @@ pub fn parse(text: &str) -> Option<Timestamp<'_>> {
     })
 }
 
+/// The current time as RFC 3339 text, to the second.
+pub fn now() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    format_epoch_seconds(seconds)
+}
+
 /// RFC 3339 text of a time given as seconds since the epoch (for times we make, not parse).
 pub fn format_epoch_seconds(seconds: i64) -> String {
     let days = seconds.div_euclid(86_400);

@@ -180,14 +180,10 @@ impl ParseOptions {
     pub fn parser(&self) -> Result<Parser, String> {
         let library =
             PatternLibrary::with_overrides(self.patterns.as_deref()).map_err(|e| e.to_string())?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
         Ok(Parser::new(&library, self.format)
             .map_err(|e| e.to_string())?
             .keep_original(self.keep_original)
-            .fallback_time(crate::timestamp::format_epoch_seconds(now)))
+            .fallback_time(crate::timestamp::now()))
     }
 
     pub fn index_prefixes(&self) -> Result<IndexPrefixes, String> {

@@ -79,9 +79,9 @@ impl IngestFunction {
     pub async fn new(config: IngestConfig) -> Result<Self, InitError> {
         let library =
             PatternLibrary::with_overrides(config.patterns_dir.as_deref().map(Path::new))?;
-        let parser = Parser::new(&library, FormatChoice::Auto)?
-            .keep_original(config.keep_original)
-            .fallback_time(crate::timestamp::format_epoch_seconds(now_seconds()));
+        // Failure documents without a time take the object's read time (`ObjectInfo::read_at`),
+        // not the cold start's.
+        let parser = Parser::new(&library, FormatChoice::Auto)?.keep_original(config.keep_original);
         let ingester = Ingester::connect(IngestOptions {
             parser,
             prefixes: config.prefixes,
@@ -281,13 +281,6 @@ pub fn init_logging() {
         .with_target(false)
         .without_time()
         .init();
-}
-
-fn now_seconds() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 fn now_millis() -> u64 {

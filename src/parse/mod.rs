@@ -102,7 +102,8 @@ impl Parser {
         self
     }
 
-    /// The time given to failure documents that carry no time of their own (RFC 3339).
+    /// The time given to failure documents that carry no time of their own, in an object whose
+    /// name and [`ObjectInfo::read_at`] give none either (RFC 3339).
     pub fn fallback_time(mut self, time: String) -> Self {
         self.fallback_time = time;
         self
@@ -202,6 +203,7 @@ impl Parser {
             .find_map(|t| timestamp::parse(t).map(|t| t.rfc3339));
         let timestamp = own_time
             .or_else(|| object.delivery_time.as_deref().map(Cow::Borrowed))
+            .or_else(|| object.read_at.as_deref().map(Cow::Borrowed))
             .unwrap_or_else(|| Cow::Owned(self.fallback_time.clone()));
         let mut document = provenance(object, offset, format);
         document.timestamp = timestamp;
@@ -345,4 +347,28 @@ pub(crate) fn excerpt(text: &str) -> String {
         end -= 1;
     }
     format!("{:?}… ({} bytes)", &text[..end], text.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_without_a_time_takes_the_names_then_the_read_time_then_the_fallback() {
+        let parser = Parser::embedded().fallback_time("2000-01-01T00:00:00Z".into());
+        let time = |object: &ObjectInfo| {
+            let failure = parser.failure(object, "garbage", 0, LogFormat::Alb, "x".into());
+            failure.document.timestamp.to_string()
+        };
+        let mut object = ObjectInfo::s3("b", "no-time-here.log");
+        assert_eq!(time(&object), "2000-01-01T00:00:00Z");
+        object.read_at = Some("2026-11-26T06:00:00Z".into());
+        assert_eq!(time(&object), "2026-11-26T06:00:00Z");
+        let mut named = ObjectInfo::s3(
+            "b",
+            "123456789012_elasticloadbalancing_us-east-1_app.x.1_20261124T1005Z_10.0.0.1_a.log.gz",
+        );
+        named.read_at = object.read_at.clone();
+        assert_eq!(time(&named), "2026-11-24T10:05:00Z");
+    }
 }
