@@ -2,7 +2,7 @@
 
 use crate::document::{
     Arn, Backend, Cert, Document, Elb, Endpoint, HttpResponseOnly, IntList, List, ListSep, Reason,
-    Seconds, StatusCode, Trace, UserAgent,
+    StatusCode, Trace, UserAgent,
 };
 
 use super::fields::{field_names, FieldError, Fields};
@@ -111,15 +111,9 @@ pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<()
         protocol: kind,
         name: f.str(F::Elb),
         backend,
-        request_processing_time: f
-            .measured(F::RequestProcessingTime)?
-            .map(|sec| Seconds { sec }),
-        backend_processing_time: f
-            .measured(F::TargetProcessingTime)?
-            .map(|sec| Seconds { sec }),
-        response_processing_time: f
-            .measured(F::ResponseProcessingTime)?
-            .map(|sec| Seconds { sec }),
+        request_processing_time: f.processing_time(F::RequestProcessingTime)?,
+        backend_processing_time: f.processing_time(F::TargetProcessingTime)?,
+        response_processing_time: f.processing_time(F::ResponseProcessingTime)?,
         ssl_cipher: cipher,
         ssl_protocol: protocol,
         target_group: f.str(F::TargetGroupArn).map(|arn| Arn { arn }),

@@ -1,6 +1,6 @@
 //! Classic Load Balancer access log fields → document (`documents.md`, "Classic ELB").
 
-use crate::document::{Backend, Document, Elb, HttpResponseOnly, Seconds, StatusCode, UserAgent};
+use crate::document::{Backend, Document, Elb, HttpResponseOnly, StatusCode, UserAgent};
 
 use super::fields::{field_names, FieldError, Fields};
 use super::request;
@@ -57,15 +57,9 @@ pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<()
                 response: StatusCode { status_code },
             }),
         }),
-        request_processing_time: f
-            .measured(F::RequestProcessingTime)?
-            .map(|sec| Seconds { sec }),
-        backend_processing_time: f
-            .measured(F::BackendProcessingTime)?
-            .map(|sec| Seconds { sec }),
-        response_processing_time: f
-            .measured(F::ResponseProcessingTime)?
-            .map(|sec| Seconds { sec }),
+        request_processing_time: f.processing_time(F::RequestProcessingTime)?,
+        backend_processing_time: f.processing_time(F::BackendProcessingTime)?,
+        response_processing_time: f.processing_time(F::ResponseProcessingTime)?,
         ssl_cipher: cipher,
         ssl_protocol: protocol,
         unparsed_trailing: f.trailing(F::UnparsedTrailing),

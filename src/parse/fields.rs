@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::document::{Endpoint, List, ListSep};
+use crate::document::{Endpoint, List, ListSep, Seconds};
 use crate::format::LogFormat;
 use crate::grok::{Captures, Pattern};
 use crate::timestamp::{self, Timestamp};
@@ -122,9 +122,15 @@ impl<'a, 'p> Fields<'a, 'p> {
         })
     }
 
-    /// A `*_processing_time` or rule priority: `-1` means "not measured", so absent.
-    pub fn measured(&self, field: impl Into<usize> + Copy) -> Result<Option<f64>, FieldError> {
-        Ok(self.float(field)?.filter(|v| *v != -1.0))
+    /// A `*_processing_time`: `-1` means "not measured", so absent.
+    pub fn processing_time(
+        &self,
+        field: impl Into<usize> + Copy,
+    ) -> Result<Option<Seconds>, FieldError> {
+        Ok(self
+            .float(field)?
+            .filter(|v| *v != -1.0)
+            .map(|sec| Seconds { sec }))
     }
 
     pub fn time(
