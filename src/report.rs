@@ -126,10 +126,7 @@ pub struct ReportOptions {
 impl ReportOptions {
     /// Options for a report ending now.
     pub fn new(prefix: impl Into<String>, since: Since) -> Self {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        let now = crate::timestamp::now_epoch_seconds();
         Self {
             prefix: prefix.into(),
             since,

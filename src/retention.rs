@@ -120,11 +120,7 @@ fn parse_day(text: &str) -> Option<i64> {
 
 /// Today's UTC date as days since 1970-01-01.
 pub fn today() -> i64 {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    secs.div_euclid(86_400)
+    crate::timestamp::now_epoch_seconds().div_euclid(86_400)
 }
 
 impl fmt::Display for Verdict {

@@ -78,10 +78,14 @@ pub fn parse(text: &str) -> Option<Timestamp<'_>> {
 
 /// The current time as RFC 3339 text, to the second.
 pub fn now() -> String {
-    let seconds = std::time::SystemTime::now()
+    format_epoch_seconds(now_epoch_seconds())
+}
+
+/// The current time in seconds since the epoch (0 on a clock set before 1970).
+pub fn now_epoch_seconds() -> i64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    format_epoch_seconds(seconds)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// RFC 3339 text of a time given as seconds since the epoch (for times we make, not parse).
