@@ -92,10 +92,7 @@ impl Batch {
             Body::Plain(plain) => plain.clone(),
             Body::Gzipped(gzipped) => {
                 let (gzipped, size) = (gzipped.clone(), self.plain_bytes);
-                match tokio::task::spawn_blocking(move || gunzip(&gzipped, size)).await {
-                    Ok(bytes) => bytes,
-                    Err(e) => std::panic::resume_unwind(e.into_panic()),
-                }
+                off_async_threads(move || gunzip(&gzipped, size)).await
             }
         }
     }
@@ -456,8 +453,8 @@ impl BulkLoader {
             let mut to_retry: Vec<usize> = Vec::new();
             let mut last_reason = String::new();
             while let Some(chunk) = work.pop() {
-                let gzip = self.client.gzip();
-                let body = match (&batch.body, whole_batch, gzip) {
+                let send_gzip = self.client.gzip();
+                let body = match (&batch.body, whole_batch, send_gzip) {
                     (Body::Gzipped(body), true, true) | (Body::Plain(body), true, false) => {
                         body.clone()
                     }
@@ -466,8 +463,8 @@ impl BulkLoader {
                         let items = || chunk.iter().map(|i| batch.item_bytes(&plain, *i));
                         let mut part = Vec::with_capacity(items().map(<[u8]>::len).sum());
                         items().for_each(|item| part.extend_from_slice(item));
-                        if gzip {
-                            gzip_body(part).await
+                        if send_gzip {
+                            off_async_threads(move || gzip(&part)).await
                         } else {
                             Bytes::from(part)
                         }
@@ -475,7 +472,7 @@ impl BulkLoader {
                 };
                 whole_batch = false;
                 let size = body.len() as u64;
-                let sent = self.send(body, gzip, backoff.request_timeout()).await;
+                let sent = self.send(body, send_gzip, backoff.request_timeout()).await;
                 if !matches!(sent, Sent::NoAnswer(_)) {
                     outcome.bytes_out += size;
                 }
@@ -656,9 +653,9 @@ impl BulkLoader {
     }
 }
 
-/// Compresses a re-sent subset off the async threads.
-async fn gzip_body(plain: Vec<u8>) -> Bytes {
-    match tokio::task::spawn_blocking(move || gzip(&plain)).await {
+/// Runs CPU work (compressing, decompressing a body) on a blocking thread.
+async fn off_async_threads(work: impl FnOnce() -> Bytes + Send + 'static) -> Bytes {
+    match tokio::task::spawn_blocking(work).await {
         Ok(bytes) => bytes,
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
