@@ -139,15 +139,45 @@ impl std::fmt::Debug for DocumentId {
     }
 }
 
-/// Appends `{"create":{"_index":"…","_id":"…"}}\n`.
-pub fn write_action(out: &mut Vec<u8>, index: &str, id: &str) {
+/// Appends `{"create":{"_index":"…","_id":"…"}}\n`, or `{"create":{"_index":"…"}}\n` without
+/// an id (the server makes one).
+pub fn write_action(out: &mut Vec<u8>, index: &str, id: Option<&str>) {
     // Index names and ids are made here from safe characters: no JSON escaping needed.
-    debug_assert!(!index.contains(['"', '\\']) && !id.contains(['"', '\\']));
+    debug_assert!(!index.contains(['"', '\\']) && !id.unwrap_or("").contains(['"', '\\']));
     out.extend_from_slice(br#"{"create":{"_index":""#);
     out.extend_from_slice(index.as_bytes());
-    out.extend_from_slice(br#"","_id":""#);
-    out.extend_from_slice(id.as_bytes());
+    if let Some(id) = id {
+        out.extend_from_slice(br#"","_id":""#);
+        out.extend_from_slice(id.as_bytes());
+    }
     out.extend_from_slice(b"\"}}\n");
+}
+
+/// Where document ids come from (`--document-ids`, `ALBINGEST_DOCUMENT_IDS`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DocumentIds {
+    /// Deterministic ids until the target refuses them, then ids the server makes.
+    #[default]
+    Auto,
+    /// Always deterministic ids: a target that refuses them fails the object.
+    Deterministic,
+    /// Never an id: the server makes them; re-runs are kept idempotent by the object checkpoint.
+    Server,
+}
+
+impl std::str::FromStr for DocumentIds {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "deterministic" => Ok(Self::Deterministic),
+            "server" => Ok(Self::Server),
+            other => Err(format!(
+                "document ids {other:?}: use auto, deterministic or server"
+            )),
+        }
+    }
 }
 
 #[cfg(test)]

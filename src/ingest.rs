@@ -329,6 +329,10 @@ impl Ingester {
                 .loader
                 .as_ref()
                 .map(|loader| BatchBuilder::new(self.batch_bytes, loader.gzip()));
+            let server_ids = self
+                .loader
+                .as_ref()
+                .map_or_else(Default::default, |loader| loader.server_ids());
             let reader = opened.reader;
             tokio::task::spawn_blocking(move || {
                 let job = ParseJob {
@@ -337,6 +341,7 @@ impl Ingester {
                     info: &info,
                     give_up: &give_up,
                     progress: &progress,
+                    server_ids: &server_ids,
                     deadline,
                     batches: &|batch| batches_tx.blocking_send(batch).is_ok(),
                 };
@@ -494,6 +499,7 @@ pub fn build_bulk_bodies(
         info,
         give_up: &AtomicBool::new(false),
         progress: &Progress::default(),
+        server_ids: &AtomicBool::new(false),
         deadline: None,
         batches: &|batch| {
             on_batch(batch);
@@ -518,6 +524,8 @@ struct ParseJob<'a> {
     info: &'a ObjectInfo,
     give_up: &'a AtomicBool,
     progress: &'a Progress,
+    /// Set when the target makes the document ids: action lines without `_id` from then on.
+    server_ids: &'a AtomicBool,
     deadline: Option<Instant>,
     /// Takes a finished batch (waiting while the sending side is busy); `false` when nobody
     /// receives them any more.
@@ -581,8 +589,9 @@ impl ParseJob<'_> {
             };
             let index = names.get(self.prefixes, parsed);
             let id = ids.document_id(line.offset);
-            let finished = builder.push(line.offset, |out| {
-                write_action(out, index, id.as_str());
+            let id = (!self.server_ids.load(Ordering::Relaxed)).then_some(id.as_str());
+            let finished = builder.push(line.offset, id.is_some(), |out| {
+                write_action(out, index, id);
                 let source_at = out.len();
                 json::write(out, &parsed.document);
                 out.push(b'\n');

@@ -140,7 +140,7 @@ fn parse_file(
     let encode = |parsed: &ParsedLine, line: &Line, buf: &mut Vec<u8>| {
         if output.bulk {
             let index = output.prefixes.index_name(parsed);
-            write_action(buf, &index, ids.document_id(line.offset).as_str());
+            write_action(buf, &index, Some(ids.document_id(line.offset).as_str()));
         }
         json::write(buf, &parsed.document);
         buf.push(b'\n');

@@ -1,17 +1,13 @@
 //! Documents into the search server: byte-bounded `_bulk` batches ([`BatchBuilder`], built on the
-//! parsing thread) and their sending ([`BulkLoader`]), answer item by item:
-//!
-//! | answer | what happens |
-//! |---|---|
-//! | item 200/201 | indexed |
-//! | item 409 (`create` of an existing `_id`) | already present: a retry or a re-run, success |
-//! | item 429 / 5xx, request 429 / 5xx, timeout, connection error | only those items again, after a backoff ([`super::retry`]) |
-//! | request 413 | the batch is split in two and each half sent |
-//! | item other 4xx (mapping conflict …) | dead letter ([`super::dead_letter`]) with the server's reason |
-//! | deadline / retries exhausted / request refused (401, 403 …) | unplaced: the caller fails the object |
+//! parsing thread) and their sending ([`BulkLoader`]), answer item by item. What each answer
+//! means (placed, retry, dead letter, target refusal) is [`super::fate`]'s decision; this module
+//! acts on it: it re-sends only the items to retry, after a backoff ([`super::retry`]), splits a
+//! batch answered 413, writes dead letters ([`super::dead_letter`]), and reports everything else
+//! as unplaced, which makes the caller fail the object.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -23,8 +19,10 @@ use serde::Deserialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::dead_letter::{DeadItem, DeadLetter};
+use super::fate::{self, ErrorShape, ItemFate, Refusal, RefusalKind, RequestFate};
 use super::retry::{Backoff, RetryPolicy};
 use super::SearchClient;
+use crate::bulk::DocumentIds;
 use crate::object_key::ObjectInfo;
 
 /// Default upper bound of a `_bulk` body (uncompressed): large enough to amortize the request,
@@ -41,6 +39,8 @@ struct ItemSpan {
     action: u32,
     source: u32,
     end: u32,
+    /// The action line names an `_id` (sent without it once the target makes its own).
+    has_id: bool,
     /// `log.offset` of the line, for messages about unplaced documents.
     line_offset: u64,
 }
@@ -105,9 +105,30 @@ impl Batch {
         cache.clone().unwrap_or_default()
     }
 
-    fn item_bytes<'b>(&self, plain: &'b [u8], item: usize) -> &'b [u8] {
+    /// Appends item `item` to `out`: as built, or without its `_id` when `strip_id`.
+    fn write_item(&self, out: &mut Vec<u8>, plain: &[u8], item: usize, strip_id: bool) {
         let span = self.items[item];
-        &plain[span.action as usize..span.end as usize]
+        let action = &plain[span.action as usize..span.source as usize];
+        match parse_action(action) {
+            Some((index, Some(_))) if strip_id && span.has_id => {
+                crate::bulk::write_action(out, index, None);
+                out.extend_from_slice(&plain[span.source as usize..span.end as usize]);
+            }
+            _ => out.extend_from_slice(&plain[span.action as usize..span.end as usize]),
+        }
+    }
+
+    /// Whether some action line names an `_id`.
+    fn has_ids(&self) -> bool {
+        self.items.iter().any(|i| i.has_id)
+    }
+
+    /// `log.offset` of the first and the last line in the batch.
+    pub fn line_offsets(&self) -> Option<(u64, u64)> {
+        Some((
+            self.items.first()?.line_offset,
+            self.items.last()?.line_offset,
+        ))
     }
 
     /// `_index`, `_id` and the document's JSON, for the dead-letter record.
@@ -120,7 +141,8 @@ impl Batch {
     ) -> DeadItem<'b> {
         let span = self.items[item];
         let action = &plain[span.action as usize..span.source as usize];
-        let (index, id) = parse_action(action).unwrap_or(("", ""));
+        let (index, id) = parse_action(action).unwrap_or(("", None));
+        let id = id.unwrap_or("");
         DeadItem {
             index,
             id,
@@ -136,14 +158,17 @@ fn trim_newline(bytes: &[u8]) -> &[u8] {
     bytes.strip_suffix(b"\n").unwrap_or(bytes)
 }
 
-/// `{"create":{"_index":"I","_id":"D"}}` → `(I, D)`; the action lines are written by
-/// [`crate::bulk::write_action`], whose values need no escaping.
-fn parse_action(line: &[u8]) -> Option<(&str, &str)> {
+/// `{"create":{"_index":"I","_id":"D"}}` → `(I, Some(D))`, `{"create":{"_index":"I"}}` →
+/// `(I, None)`; the action lines are written by [`crate::bulk::write_action`], whose values need
+/// no escaping.
+fn parse_action(line: &[u8]) -> Option<(&str, Option<&str>)> {
     let line = std::str::from_utf8(line).ok()?;
     let rest = &line[line.find(r#""_index":""#)? + 10..];
     let (index, rest) = rest.split_once('"')?;
-    let rest = &rest[rest.find(r#""_id":""#)? + 7..];
-    let (id, _) = rest.split_once('"')?;
+    let id = rest
+        .find(r#""_id":""#)
+        .and_then(|at| rest[at + 7..].split_once('"'))
+        .map(|(id, _)| id);
     Some((index, id))
 }
 
@@ -170,11 +195,12 @@ impl BatchBuilder {
     }
 
     /// Adds a document; returns the previous batch when this one would not fit in it.
-    /// `write` appends the action line and the document (with its newline) to the buffer it gets
-    /// and returns where the document starts in it.
+    /// `write` appends the action line (naming an `_id` when `has_id`) and the document (with
+    /// its newline) to the buffer it gets and returns where the document starts in it.
     pub fn push(
         &mut self,
         line_offset: u64,
+        has_id: bool,
         write: impl FnOnce(&mut Vec<u8>) -> usize,
     ) -> Option<Batch> {
         // Written straight into the body; a document that makes it too large moves to the next.
@@ -198,6 +224,7 @@ impl BatchBuilder {
             action: action as u32,
             source: (action + source_in_item) as u32,
             end: self.body.len() as u32,
+            has_id,
             line_offset,
         });
         finished
@@ -322,6 +349,8 @@ pub struct BatchOutcome {
     pub unplaced: Unplaced,
     /// Where the dead letters went.
     pub dead_letter_location: Option<String>,
+    /// The target refused (some of) the documents for its own reasons: the first refusal.
+    pub refusal: Option<Refusal>,
 }
 
 /// Sends batches: shared by every object of a run.
@@ -332,6 +361,9 @@ pub struct BulkLoader {
     /// and, with them, the memory batches hold, however many objects run at once.
     slots: Arc<Semaphore>,
     dead_letter: DeadLetter,
+    document_ids: DocumentIds,
+    /// The target makes the ids: `--document-ids server`, or `auto` after a refusal of ids.
+    server_ids: Arc<AtomicBool>,
 }
 
 /// The answer to a `_bulk` request, reduced by `filter_path` to what is read here.
@@ -352,6 +384,31 @@ struct ItemResult {
     status: u16,
     #[serde(default)]
     error: Option<ItemError>,
+}
+
+impl ItemResult {
+    fn fate(&self) -> ItemFate {
+        let shape = self
+            .error
+            .as_ref()
+            .map_or_else(ErrorShape::default, |e| ErrorShape {
+                kind: e.kind.as_deref().unwrap_or(""),
+                reason: e.reason.as_deref().unwrap_or(""),
+            });
+        fate::item(self.status, shape, || {
+            self.error
+                .as_ref()
+                .map(ItemError::describe)
+                .unwrap_or_default()
+        })
+    }
+
+    fn error_type(&self) -> &str {
+        self.error
+            .as_ref()
+            .and_then(|e| e.kind.as_deref())
+            .unwrap_or("")
+    }
 }
 
 #[derive(Deserialize)]
@@ -384,20 +441,30 @@ const BULK_PATH: &str = "/_bulk";
 /// Only the item statuses and errors are read: the rest of the answer would only cost bytes.
 const BULK_QUERY: &[(&str, &str)] = &[("filter_path", "items.*.status,items.*.error")];
 
-/// How a request ended, for the retry decision.
+/// How a request ended: its items, or the request's own fate.
 enum Sent {
     /// A `_bulk` answer with one result per item.
     Items(Vec<ItemResult>),
-    /// Worth another try later (429, 5xx): the reason.
-    Retry(String),
     /// No answer came (connection refused or reset, timeout): worth another try later.
     NoAnswer(String),
-    /// The body was too large (413).
-    TooLarge,
-    /// The server refused the gzip body: send it plain.
-    GzipRefused,
-    /// Refused for good (401, 403, 404, other 4xx on the whole request).
-    Refused(String),
+    Request(RequestFate),
+}
+
+/// A document to dead-letter: its item number, the server's status, reason and error type.
+struct DeadCandidate {
+    item: usize,
+    status: u16,
+    reason: String,
+    kind: String,
+}
+
+/// What one round of requests (the batch, or its items still to send) left to do.
+#[derive(Default)]
+struct Round {
+    retry: Vec<usize>,
+    /// Refused for carrying an `_id`: sent again at once without it.
+    resend: Vec<usize>,
+    last_reason: String,
 }
 
 impl BulkLoader {
@@ -412,7 +479,16 @@ impl BulkLoader {
             policy,
             slots: Arc::new(Semaphore::new(in_flight.max(1))),
             dead_letter,
+            document_ids: DocumentIds::Auto,
+            server_ids: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Sets where document ids come from (default [`DocumentIds::Auto`]).
+    pub fn with_document_ids(mut self, document_ids: DocumentIds) -> Self {
+        self.document_ids = document_ids;
+        self.server_ids = Arc::new(AtomicBool::new(document_ids == DocumentIds::Server));
+        self
     }
 
     pub fn client(&self) -> &SearchClient {
@@ -421,6 +497,15 @@ impl BulkLoader {
 
     pub fn gzip(&self) -> bool {
         self.client.gzip()
+    }
+
+    /// Set once the target makes the ids (the parsing side stops writing them).
+    pub fn server_ids(&self) -> Arc<AtomicBool> {
+        self.server_ids.clone()
+    }
+
+    fn sends_ids(&self) -> bool {
+        !self.server_ids.load(Ordering::Relaxed)
     }
 
     /// Waits for a free sending slot; hold it while [`BulkLoader::load`] runs.
@@ -433,8 +518,8 @@ impl BulkLoader {
     }
 
     /// Sends `batch` (the caller holds a [`BulkLoader::slot`]) until every item is placed
-    /// (indexed, already present, dead-lettered) or
-    /// the retries give up (the rest is in `unplaced`).
+    /// (indexed, already present, dead-lettered), or refused by the target, or the retries give
+    /// up (those are in `unplaced`).
     pub async fn load(
         &self,
         batch: &Batch,
@@ -443,166 +528,278 @@ impl BulkLoader {
     ) -> BatchOutcome {
         let mut outcome = BatchOutcome::default();
         let mut backoff = Backoff::new(&self.policy, deadline);
-        // Chunks of item numbers still to send in this round; a 413 splits a chunk in two.
-        let mut work: Vec<Vec<usize>> = vec![(0..batch.len()).collect()];
-        let mut whole_batch = true;
-        let mut dead: Vec<(usize, u16, String)> = Vec::new();
+        let mut dead: Vec<DeadCandidate> = Vec::new();
+        let mut refused: Vec<(usize, Refusal)> = Vec::new();
         // The uncompressed body, once a part of it is needed.
         let mut plain: Option<Bytes> = None;
+        let mut items: Option<Vec<usize>> = None; // None: the whole batch as built
         loop {
-            let mut to_retry: Vec<usize> = Vec::new();
-            let mut last_reason = String::new();
-            while let Some(chunk) = work.pop() {
-                let send_gzip = self.client.gzip();
-                let body = match (&batch.body, whole_batch, send_gzip) {
-                    (Body::Gzipped(body), true, true) | (Body::Plain(body), true, false) => {
-                        body.clone()
-                    }
-                    _ => {
-                        let plain = batch.plain_cached(&mut plain).await;
-                        let items = || chunk.iter().map(|i| batch.item_bytes(&plain, *i));
-                        let mut part = Vec::with_capacity(items().map(<[u8]>::len).sum());
-                        items().for_each(|item| part.extend_from_slice(item));
-                        if send_gzip {
-                            off_async_threads(move || gzip(&part)).await
-                        } else {
-                            Bytes::from(part)
-                        }
-                    }
-                };
-                whole_batch = false;
-                let size = body.len() as u64;
-                let sent = self.send(body, send_gzip, backoff.request_timeout()).await;
-                if !matches!(sent, Sent::NoAnswer(_)) {
-                    outcome.bytes_out += size;
-                }
-                match sent {
-                    Sent::Items(results) if results.len() == chunk.len() => {
-                        for (item, result) in chunk.iter().zip(results) {
-                            match result.status {
-                                200 | 201 => outcome.indexed += 1,
-                                409 => outcome.already_present += 1,
-                                408 | 429 | 500..=599 => {
-                                    last_reason = format!(
-                                        "item HTTP {}: {}",
-                                        result.status,
-                                        result.error.map(|e| e.describe()).unwrap_or_default()
-                                    );
-                                    to_retry.push(*item);
-                                }
-                                status => {
-                                    let reason = result
-                                        .error
-                                        .map(|e| e.describe())
-                                        .unwrap_or_else(|| format!("HTTP {status}"));
-                                    dead.push((*item, status, reason));
-                                }
-                            }
-                        }
-                    }
-                    Sent::Items(results) => {
-                        // Not the answer to this request: its items' fate is unknown. `create`
-                        // makes sending them again safe.
-                        last_reason = format!(
-                            "the _bulk answer has {} items for {} documents",
-                            results.len(),
-                            chunk.len()
-                        );
-                        to_retry.extend(chunk);
-                    }
-                    Sent::Retry(reason) | Sent::NoAnswer(reason) => {
-                        last_reason = reason;
-                        to_retry.extend(chunk);
-                    }
-                    Sent::TooLarge if chunk.len() > 1 => {
-                        let half = chunk.len() / 2;
-                        work.push(chunk[half..].to_vec());
-                        work.push(chunk[..half].to_vec());
-                    }
-                    Sent::TooLarge => {
-                        let item = chunk[0];
-                        let size = batch.items[item].end - batch.items[item].action;
-                        dead.push((
-                            item,
-                            413,
-                            format!("a request with only this document ({size} bytes) is larger than the server accepts (HTTP 413)"),
-                        ));
-                    }
-                    Sent::GzipRefused => {
-                        self.client.disable_gzip();
-                        work.push(chunk);
-                    }
-                    Sent::Refused(reason) => {
-                        let offsets: Vec<u64> =
-                            chunk.iter().map(|i| batch.items[*i].line_offset).collect();
-                        outcome.unplaced.add(&reason, chunk.len() as u64, offsets);
-                    }
-                }
+            let round = self
+                .send_round(
+                    batch,
+                    items.take(),
+                    &mut plain,
+                    &backoff,
+                    &mut outcome,
+                    &mut dead,
+                    &mut refused,
+                )
+                .await;
+            if !round.resend.is_empty() {
+                items = Some(round.resend.into_iter().chain(round.retry).collect());
+                continue;
             }
-            if to_retry.is_empty() {
+            if round.retry.is_empty() {
                 break;
             }
             match backoff.next_wait() {
                 Ok(wait) => {
                     tracing::debug!(
                         object = %object.file_path,
-                        items = to_retry.len(),
+                        items = round.retry.len(),
                         wait_ms = wait.as_millis() as u64,
-                        reason = %last_reason,
+                        reason = %round.last_reason,
                         "retrying"
                     );
                     tokio::time::sleep(wait).await;
                     outcome.retries += 1;
-                    to_retry.sort_unstable();
-                    work.push(to_retry);
+                    let mut retry = round.retry;
+                    retry.sort_unstable();
+                    items = Some(retry);
                 }
                 Err(give_up) => {
                     let reason = format!(
-                        "{} after {} retries; last error: {last_reason}",
+                        "{} after {} retries; last error: {}",
                         give_up.describe(),
-                        backoff.attempts()
+                        backoff.attempts(),
+                        round.last_reason
                     );
-                    let offsets: Vec<u64> = to_retry
-                        .iter()
-                        .map(|i| batch.items[*i].line_offset)
-                        .collect();
+                    let offsets = round.retry.iter().map(|i| batch.items[*i].line_offset);
                     outcome
                         .unplaced
-                        .add(&reason, to_retry.len() as u64, offsets);
+                        .add(&reason, round.retry.len() as u64, offsets);
                     break;
                 }
             }
         }
-        if !dead.is_empty() {
-            dead.sort_unstable_by_key(|(item, _, _)| *item);
-            let plain = batch.plain_cached(&mut plain).await;
-            let items: Vec<DeadItem> = dead
-                .iter()
-                .map(|(item, status, reason)| batch.dead_item(&plain, *item, *status, reason))
-                .collect();
-            match self.dead_letter.write(object, &items).await {
-                Ok(location) => {
-                    outcome.dead_lettered += items.len() as u64;
-                    tracing::warn!(
-                        object = %object.file_path,
-                        documents = items.len(),
-                        %location,
-                        first_reason = %items[0].reason,
-                        "documents refused by the search server went to the dead-letter location"
-                    );
-                    outcome.dead_letter_location = Some(location);
-                }
-                Err(e) => {
-                    let reason = format!("refused by the search server and {e}");
-                    outcome.unplaced.add(
-                        &reason,
-                        items.len() as u64,
-                        items.iter().map(|d| d.line_offset),
-                    );
-                }
+        // Every document refused the same way: the target's mapping, not the documents.
+        if dead.len() == batch.len() {
+            let first_reason = dead.first().map(|d| d.reason.clone()).unwrap_or_default();
+            if let Some(refusal) = fate::shared_by_every_item(
+                batch.len(),
+                dead.iter().map(|d| d.kind.as_str()),
+                &first_reason,
+            ) {
+                refused.extend(dead.drain(..).map(|d| (d.item, refusal.clone())));
             }
         }
+        self.add_refused(batch, object, refused, &mut outcome);
+        if !dead.is_empty() {
+            self.write_dead_letters(batch, object, dead, &mut plain, &mut outcome)
+                .await;
+        }
         outcome
+    }
+
+    /// Sends `items` (all of the batch when `None`) once, splitting on 413, and sorts each item
+    /// into placed, dead, refused, or to send again.
+    #[allow(clippy::too_many_arguments)]
+    async fn send_round(
+        &self,
+        batch: &Batch,
+        items: Option<Vec<usize>>,
+        plain: &mut Option<Bytes>,
+        backoff: &Backoff<'_>,
+        outcome: &mut BatchOutcome,
+        dead: &mut Vec<DeadCandidate>,
+        refused: &mut Vec<(usize, Refusal)>,
+    ) -> Round {
+        let mut round = Round::default();
+        let whole_batch = items.is_none();
+        // Chunks of item numbers still to send in this round; a 413 splits a chunk in two.
+        let mut work: Vec<Vec<usize>> = vec![items.unwrap_or_else(|| (0..batch.len()).collect())];
+        let mut first = whole_batch;
+        while let Some(chunk) = work.pop() {
+            let send_gzip = self.client.gzip();
+            let body = self.body(batch, &chunk, first, send_gzip, plain).await;
+            first = false;
+            let size = body.len() as u64;
+            let sent = self.send(body, send_gzip, backoff.request_timeout()).await;
+            if !matches!(sent, Sent::NoAnswer(_)) {
+                outcome.bytes_out += size;
+            }
+            match sent {
+                Sent::Items(results) if results.len() == chunk.len() => {
+                    for (item, result) in chunk.iter().zip(results) {
+                        match result.fate() {
+                            ItemFate::Indexed => outcome.indexed += 1,
+                            ItemFate::AlreadyPresent => outcome.already_present += 1,
+                            ItemFate::Retry(reason) => {
+                                round.last_reason = reason;
+                                round.retry.push(*item);
+                            }
+                            ItemFate::DeadLetter { status, reason } => dead.push(DeadCandidate {
+                                item: *item,
+                                status,
+                                kind: result.error_type().to_string(),
+                                reason,
+                            }),
+                            ItemFate::Refused(refusal)
+                                if refusal.kind == RefusalKind::IdsNotSupported
+                                    && self.document_ids == DocumentIds::Auto =>
+                            {
+                                self.switch_to_server_ids(&refusal);
+                                round.resend.push(*item);
+                            }
+                            ItemFate::Refused(refusal) => refused.push((*item, refusal)),
+                        }
+                    }
+                }
+                Sent::Items(results) => {
+                    // Not the answer to this request: its items' fate is unknown. `create`
+                    // makes sending them again safe.
+                    round.last_reason = format!(
+                        "the _bulk answer has {} items for {} documents",
+                        results.len(),
+                        chunk.len()
+                    );
+                    round.retry.extend(chunk);
+                }
+                Sent::NoAnswer(reason) | Sent::Request(RequestFate::Retry(reason)) => {
+                    round.last_reason = reason;
+                    round.retry.extend(chunk);
+                }
+                Sent::Request(RequestFate::TooLarge) if chunk.len() > 1 => {
+                    let half = chunk.len() / 2;
+                    work.push(chunk[half..].to_vec());
+                    work.push(chunk[..half].to_vec());
+                }
+                Sent::Request(RequestFate::TooLarge) => {
+                    let item = chunk[0];
+                    let size = batch.items[item].end - batch.items[item].action;
+                    dead.push(DeadCandidate {
+                        item,
+                        status: 413,
+                        reason: format!("a request with only this document ({size} bytes) is larger than the server accepts (HTTP 413)"),
+                        kind: "request_too_large".into(),
+                    });
+                }
+                Sent::Request(RequestFate::GzipRefused) => {
+                    self.client.disable_gzip();
+                    work.push(chunk);
+                }
+                Sent::Request(RequestFate::Refused(refusal)) => {
+                    refused.extend(chunk.into_iter().map(|item| (item, refusal.clone())));
+                }
+                Sent::Request(RequestFate::Items) => unreachable!("a 2xx answer is read as items"),
+            }
+        }
+        round
+    }
+
+    /// The body for `chunk`: the batch's own when it is sent whole as built, else made from the
+    /// items (without their ids once the target makes its own).
+    async fn body(
+        &self,
+        batch: &Batch,
+        chunk: &[usize],
+        whole_batch: bool,
+        send_gzip: bool,
+        plain: &mut Option<Bytes>,
+    ) -> Bytes {
+        let strip_ids = !self.sends_ids();
+        if whole_batch && !(strip_ids && batch.has_ids()) {
+            match (&batch.body, send_gzip) {
+                (Body::Gzipped(body), true) | (Body::Plain(body), false) => return body.clone(),
+                _ => {}
+            }
+        }
+        let plain = batch.plain_cached(plain).await;
+        let mut part = Vec::with_capacity(
+            chunk
+                .iter()
+                .map(|i| {
+                    let span = batch.items[*i];
+                    (span.end - span.action) as usize
+                })
+                .sum(),
+        );
+        for item in chunk {
+            batch.write_item(&mut part, &plain, *item, strip_ids);
+        }
+        if send_gzip {
+            off_async_threads(move || gzip(&part)).await
+        } else {
+            Bytes::from(part)
+        }
+    }
+
+    fn switch_to_server_ids(&self, refusal: &Refusal) {
+        if !self.server_ids.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                endpoint = %self.client.endpoint(),
+                reason = %refusal.detail,
+                "the target does not accept document ids: it makes them from now on (--document-ids auto); re-runs stay idempotent through the object checkpoint"
+            );
+        }
+    }
+
+    /// Refused documents are unplaced, counted by refusal, never dead letters.
+    fn add_refused(
+        &self,
+        batch: &Batch,
+        object: &ObjectInfo,
+        mut refused: Vec<(usize, Refusal)>,
+        outcome: &mut BatchOutcome,
+    ) {
+        refused.sort_by_key(|(item, refusal)| (refusal.kind as u8, *item));
+        for group in refused.chunk_by(|a, b| a.1.kind == b.1.kind) {
+            let refusal = &group[0].1;
+            tracing::error!(object = %object.file_path, documents = group.len(), "{refusal}");
+            outcome.unplaced.add(
+                &refusal.to_string(),
+                group.len() as u64,
+                group.iter().map(|(item, _)| batch.items[*item].line_offset),
+            );
+            outcome.refusal.get_or_insert_with(|| refusal.clone());
+        }
+    }
+
+    async fn write_dead_letters(
+        &self,
+        batch: &Batch,
+        object: &ObjectInfo,
+        mut dead: Vec<DeadCandidate>,
+        plain: &mut Option<Bytes>,
+        outcome: &mut BatchOutcome,
+    ) {
+        dead.sort_unstable_by_key(|d| d.item);
+        let plain = batch.plain_cached(plain).await;
+        let items: Vec<DeadItem> = dead
+            .iter()
+            .map(|d| batch.dead_item(&plain, d.item, d.status, &d.reason))
+            .collect();
+        match self.dead_letter.write(object, &items).await {
+            Ok(location) => {
+                outcome.dead_lettered += items.len() as u64;
+                tracing::warn!(
+                    object = %object.file_path,
+                    documents = items.len(),
+                    %location,
+                    first_reason = %items[0].reason,
+                    "documents refused by the search server went to the dead-letter location"
+                );
+                outcome.dead_letter_location = Some(location);
+            }
+            Err(e) => {
+                let reason = format!("refused by the search server and {e}");
+                outcome.unplaced.add(
+                    &reason,
+                    items.len() as u64,
+                    items.iter().map(|d| d.line_offset),
+                );
+            }
+        }
     }
 
     /// One `_bulk` request.
@@ -629,26 +826,20 @@ impl BulkLoader {
             Ok(answer) => answer,
             Err(e) => return Sent::NoAnswer(e.to_string()),
         };
-        let status = answer.status.as_u16();
-        match status {
-            200..=299 => match serde_json::from_slice::<BulkAnswer>(&answer.body) {
+        let detail = || {
+            self.client
+                .status_error(Method::Post, BULK_PATH, &answer)
+                .to_string()
+        };
+        match fate::request(answer.status.as_u16(), &answer.body, gzip, detail) {
+            RequestFate::Items => match serde_json::from_slice::<BulkAnswer>(&answer.body) {
                 Ok(parsed) => Sent::Items(parsed.items.into_iter().map(|i| i.create).collect()),
-                Err(e) => Sent::Retry(format!("unreadable _bulk answer ({e}): {}", answer.text())),
+                Err(e) => Sent::Request(RequestFate::Retry(format!(
+                    "unreadable _bulk answer ({e}): {}",
+                    answer.text()
+                ))),
             },
-            413 => Sent::TooLarge,
-            // A server that does not decompress request bodies answers 415, or 400 because the
-            // gzip bytes are not JSON. Sending the same items plain is harmless either way.
-            400 | 415 if gzip => Sent::GzipRefused,
-            408 | 429 | 500..=599 => Sent::Retry(
-                self.client
-                    .status_error(Method::Post, BULK_PATH, &answer)
-                    .to_string(),
-            ),
-            _ => Sent::Refused(
-                self.client
-                    .status_error(Method::Post, BULK_PATH, &answer)
-                    .to_string(),
-            ),
+            fate => Sent::Request(fate),
         }
     }
 }
@@ -673,8 +864,8 @@ mod tests {
     }
 
     fn push_doc(b: &mut BatchBuilder, n: u64, size: usize) -> Option<Batch> {
-        b.push(n, |out| {
-            crate::bulk::write_action(out, "idx-2026.11.01", &format!("id-{n}"));
+        b.push(n, true, |out| {
+            crate::bulk::write_action(out, "idx-2026.11.01", Some(&format!("id-{n}")));
             let source = out.len();
             out.extend_from_slice(
                 format!("{{\"n\":{n},\"pad\":\"{}\"}}\n", "x".repeat(size)).as_bytes(),

@@ -4,6 +4,7 @@
 
 pub mod bulk_load;
 pub mod dead_letter;
+pub mod fate;
 pub mod retry;
 pub mod templates;
 

@@ -10,6 +10,16 @@
 //! | [`Action::Reset`] | reset without forwarding |
 //! | [`Action::ForwardThenDelay`] | the answer comes after a delay (longer than the client's timeout) |
 //! | [`Action::Hold`] | never forwarded, never answered: the connection stays open until the client gives up (a hung node) |
+//! | [`Action::ItemErrors`] | as `ItemFaults`, with the item's whole error chosen by the script (the service profiles below) |
+//!
+//! Service profiles (the documented answers of managed targets, each cited where it is made):
+//!
+//! | profile | answer |
+//! |---|---|
+//! | [`Action::serverless_time_series`] | OpenSearch Serverless time-series collection: every item naming an `_id` gets 400 `illegal_argument_exception` "Document ID is not supported in create/index operation request"; items without one are indexed |
+//! | [`Action::write_block`] `(Flavour::OpenSearch)` | every item 403 `cluster_block_exception` `blocked by: [FORBIDDEN/8/index write (api)];` |
+//! | [`Action::write_block`] `(Flavour::Elasticsearch)` | every item 429 `cluster_block_exception` `[TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block]` |
+//! | [`Action::fine_grained_denied`] | the whole `_bulk` 403 `security_exception` "no permissions for [indices:data/write/bulk]" (a role without write on the index pattern) |
 //!
 //! A test gives a script: a function from the request (and how many `_bulk` requests came
 //! before it) to an action. Only requests the script faults are changed.
@@ -72,11 +82,16 @@ pub enum Action {
     },
     /// `fault(i)` for item `i` of this `_bulk` request: `Some(status)` to fault it.
     ItemFaults(Box<dyn Fn(usize) -> Option<u16> + Send + Sync>),
+    /// `error(i, action)` for item `i` of this `_bulk` request (its action line as JSON):
+    /// `Some((status, error))` to answer it with that item error instead of forwarding it.
+    ItemErrors(Box<ItemErrorFn>),
     ForwardThenReset,
     Reset,
     ForwardThenDelay(Duration),
     Hold,
 }
+
+pub type ItemErrorFn = dyn Fn(usize, &Value) -> Option<(u16, Value)> + Send + Sync;
 
 impl Action {
     /// The documented whole-request rejection of a busy cluster.
@@ -93,6 +108,73 @@ impl Action {
         Action::Respond {
             status: 413,
             body: json!({"Message":"Request size exceeded 10485760 bytes"}).to_string(),
+            content_type: "application/json",
+        }
+    }
+
+    /// An OpenSearch Serverless time-series (or vector search) collection: items that name an
+    /// `_id` are refused one by one, the others are indexed. AWS, "Supported operations and
+    /// plugins in Amazon OpenSearch Serverless"
+    /// (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-genref.html):
+    /// time-series collections take no custom document ids; the item shape (status 400,
+    /// `illegal_argument_exception`, "Document ID is not supported in create/index operation
+    /// request") as reported in opensearch-project/opensearch-py#792 and
+    /// langchain-ai/langchainjs#4346.
+    pub fn serverless_time_series() -> Self {
+        Action::ItemErrors(Box::new(|_, action| {
+            let (_, target) = action.as_object()?.iter().next()?;
+            target.get("_id")?;
+            Some((
+                400,
+                json!({"type": "illegal_argument_exception", "reason": "Document ID is not supported in create/index operation request"}),
+            ))
+        }))
+    }
+
+    /// A write block on every index, item by item, as each flavour writes it.
+    /// OpenSearch (and Amazon OpenSearch Service, which sets `index.blocks.write` itself under
+    /// JVM memory pressure or low disk): item status 403, `cluster_block_exception`,
+    /// "blocked by: [FORBIDDEN/8/index write (api)];" — stackoverflow.com/questions/44383601
+    /// ("AWS Elastic Search FORBIDDEN/8/index write (api)"), netdata.cloud "Elasticsearch
+    /// cluster_block_exception: blocked by, the read-only blocks explained".
+    /// Elasticsearch's flood-stage disk watermark: status 429 (TOO_MANY_REQUESTS since 7.x),
+    /// "disk usage exceeded flood-stage watermark, index has read-only-allow-delete block" —
+    /// Elasticsearch reference, "Fix watermark errors"
+    /// (https://www.elastic.co/guide/en/elasticsearch/reference/current/fix-watermark-errors.html),
+    /// which also says the block is removed by itself once disk usage falls below the high
+    /// watermark.
+    pub fn write_block(flavour: Flavour) -> Self {
+        Action::ItemErrors(Box::new(move |_, action| {
+            let index = action
+                .as_object()
+                .and_then(|o| o.values().next())
+                .and_then(|t| t["_index"].as_str())
+                .unwrap_or("")
+                .to_string();
+            Some(match flavour {
+                Flavour::OpenSearch => (
+                    403,
+                    json!({"type": "cluster_block_exception", "reason": "blocked by: [FORBIDDEN/8/index write (api)];"}),
+                ),
+                Flavour::Elasticsearch => (
+                    429,
+                    json!({"type": "cluster_block_exception", "reason": format!("index [{index}] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block];")}),
+                ),
+            })
+        }))
+    }
+
+    /// Fine-grained access control with a role that may not write to the index: the whole
+    /// request is refused, 403 `security_exception`. OpenSearch blog, "Error Log:
+    /// AuthorizationException: User lacks permissions – The access denied error"
+    /// (https://opensearch.org/blog/error-logs/error-log-authorizationexception-user-lacks-permissions-the-access-denied-error);
+    /// Elasticsearch writes the same type ("action [indices:data/write/bulk] is unauthorized for
+    /// user"), pulse.support "Elasticsearch HTTP 403 Forbidden".
+    pub fn fine_grained_denied() -> Self {
+        let reason = "no permissions for [indices:data/write/bulk] and User [name=albingest, backend_roles=[], requestedTenant=null]";
+        Action::Respond {
+            status: 403,
+            body: json!({"error":{"root_cause":[{"type":"security_exception","reason":reason}],"type":"security_exception","reason":reason},"status":403}).to_string(),
             content_type: "application/json",
         }
     }
@@ -245,7 +327,7 @@ impl Shared {
     async fn forward_bulk(
         &self,
         request: &Request,
-        fault: &(dyn Fn(usize) -> Option<u16> + Send + Sync),
+        fault: &ItemErrorFn,
     ) -> std::io::Result<(u16, String, Vec<u8>)> {
         let (answer, faulted, refused) =
             bulk_with_item_faults(&self.upstream, request, self.refusals.as_ref(), fault).await?;
@@ -257,7 +339,7 @@ impl Shared {
     /// The request forwarded as the real server would take it (refused documents left out).
     async fn forward(&self, request: &Request) -> std::io::Result<(u16, String, Vec<u8>)> {
         if request.is_bulk() && self.refusals.is_some() {
-            self.forward_bulk(request, &|_| None).await
+            self.forward_bulk(request, &|_, _| None).await
         } else {
             forward(&self.upstream, request).await
         }
@@ -287,7 +369,11 @@ async fn serve(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
                 faults.fetch_add(1, Ordering::SeqCst);
                 (status, content_type.to_string(), body.into_bytes())
             }
-            Action::ItemFaults(fault) => shared.forward_bulk(&request, &*fault).await?,
+            Action::ItemFaults(fault) => {
+                let fault = move |i: usize, _: &Value| fault(i).map(|s| (s, item_fault_error(s)));
+                shared.forward_bulk(&request, &fault).await?
+            }
+            Action::ItemErrors(error) => shared.forward_bulk(&request, &*error).await?,
             Action::ForwardThenReset => {
                 shared.forward(&request).await?;
                 faults.fetch_add(1, Ordering::SeqCst);
@@ -509,7 +595,7 @@ async fn bulk_with_item_faults(
     upstream: &str,
     request: &Request,
     refusals: Option<&Refusals>,
-    fault: &(dyn Fn(usize) -> Option<u16> + Send + Sync),
+    fault: &ItemErrorFn,
 ) -> std::io::Result<((u16, String, Vec<u8>), usize, usize)> {
     let items = bulk_items(&request.body);
     let mut forwarded = Vec::new();
@@ -522,10 +608,10 @@ async fn bulk_with_item_faults(
                 refused += 1;
                 Some((400, refusals.error(&id)))
             }
-            None => fault(i).map(|status| {
-                faulted += 1;
-                (status, item_fault_error(status))
-            }),
+            None => {
+                let action: Value = serde_json::from_slice(action).unwrap();
+                fault(i, &action).inspect(|_| faulted += 1)
+            }
         };
         if answer.is_none() {
             forwarded.extend_from_slice(action);
@@ -554,9 +640,10 @@ async fn bulk_with_item_faults(
             None => merged.push(real.next().expect("one answer per forwarded item")),
             Some((status, error)) => {
                 let action: Value = serde_json::from_slice(items[i].0).unwrap();
-                merged.push(json!({"create": {
-                    "_index": action["create"]["_index"],
-                    "_id": action["create"]["_id"],
+                let (op, target) = action.as_object().unwrap().iter().next().unwrap();
+                merged.push(json!({ op.clone(): {
+                    "_index": target["_index"],
+                    "_id": target["_id"],
                     "status": status,
                     "error": error
                 }}));

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use albingest::bulk::IndexPrefixes;
+use albingest::bulk::{DocumentIds, IndexPrefixes};
 use albingest::ingest::{Ingester, Progress};
 use albingest::parse::Parser;
 use albingest::search::bulk_load::BulkLoader;
@@ -219,6 +219,7 @@ pub struct Setup {
     pub dead_letter: DeadLetter,
     pub s3: Option<aws_sdk_s3::Client>,
     pub gzip: bool,
+    pub document_ids: DocumentIds,
 }
 
 impl Setup {
@@ -232,6 +233,7 @@ impl Setup {
             dead_letter: DeadLetter::Local(dead_letter_dir.to_path_buf()),
             s3: None,
             gzip: true,
+            document_ids: DocumentIds::Auto,
         }
     }
 
@@ -253,12 +255,15 @@ impl Setup {
             parser: Arc::new(Parser::embedded()),
             prefixes: Arc::new(self.prefixes()),
             s3: self.s3.clone(),
-            loader: Some(Arc::new(BulkLoader::new(
-                Arc::new(client),
-                self.policy.clone(),
-                self.in_flight,
-                self.dead_letter.clone(),
-            ))),
+            loader: Some(Arc::new(
+                BulkLoader::new(
+                    Arc::new(client),
+                    self.policy.clone(),
+                    self.in_flight,
+                    self.dead_letter.clone(),
+                )
+                .with_document_ids(self.document_ids),
+            )),
             batch_bytes: self.batch_bytes,
             batches_in_flight: self.in_flight,
             progress: Arc::new(Progress::default()),
