@@ -8,7 +8,8 @@
 //!
 //! The result is a summary when every document was placed (indexed, already present, or
 //! dead-lettered), else an error that says what is unplaced, so the caller fails the object and
-//! S3/SQS delivers it again (deterministic `_id`s make that safe).
+//! S3/SQS delivers it again (deterministic `_id`s make that safe; with ids the server makes, the
+//! S3 object's [`crate::checkpoint`] does).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -17,7 +18,8 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use crate::bulk::{write_action, IndexPrefixes, ObjectHash};
+use crate::bulk::{write_action, DocumentIds, IndexPrefixes, ObjectHash};
+use crate::checkpoint::{Checkpoint, CheckpointError, Frontier, ObjectCheckpoint};
 use crate::decompress::decode;
 use crate::format::LogFormat;
 use crate::json;
@@ -57,6 +59,8 @@ pub struct IngestOptions {
     /// Build an S3 client (for S3 sources or dead letters); `Some(url)` for an S3-compatible
     /// endpoint, `Some(None)` for AWS (or `AWS_ENDPOINT_URL_S3`), `None` for no client.
     pub s3: Option<Option<String>>,
+    /// Where document ids come from.
+    pub document_ids: DocumentIds,
 }
 
 /// Everything one object's ingestion needs; shared by all objects of a run.
@@ -201,6 +205,10 @@ pub enum IngestError {
     Source(#[from] SourceError),
     #[error("{0}")]
     Incomplete(Box<Incomplete>),
+    /// The server makes the document ids and the object's checkpoint cannot be read: ingesting
+    /// it could write its documents twice.
+    #[error("{0}; with --document-ids server the checkpoint keeps re-runs from writing documents twice: grant s3:GetObjectTagging and s3:PutObjectTagging on the log prefix")]
+    Checkpoint(CheckpointError),
     #[error("{object}: internal error: {message}")]
     Internal { object: String, message: String },
 }
@@ -237,6 +245,8 @@ impl From<ReadError> for Stop {
 /// What the parsing thread reports when it ends.
 struct ParseEnd {
     stats: ParseStats,
+    /// Lines before the object's checkpoint: placed by an earlier run, not sent.
+    skipped: u64,
     /// Documents handed to the sending side in batches.
     documents_sent: u64,
     bytes_in: u64,
@@ -281,12 +291,10 @@ impl Ingester {
                     .await
                     .map_err(|e| e.to_string())?;
                 let dead_letter = DeadLetter::parse(&options.dead_letter, s3.as_ref())?;
-                Some(Arc::new(BulkLoader::new(
-                    Arc::new(client),
-                    options.retry,
-                    in_flight,
-                    dead_letter,
-                )))
+                Some(Arc::new(
+                    BulkLoader::new(Arc::new(client), options.retry, in_flight, dead_letter)
+                        .with_document_ids(options.document_ids),
+                ))
             }
         };
         Ok(Self {
@@ -313,6 +321,8 @@ impl Ingester {
         deadline: Option<Instant>,
     ) -> Result<ObjectSummary, IngestError> {
         let started = Instant::now();
+        let mut checkpoint = self.read_checkpoint(source).await?;
+        let skip_before = checkpoint.as_ref().map_or(0, |c| c.current().skip_before());
         let opened = source::open(source, self.s3.as_ref()).await?;
         let info = Arc::new(opened.info);
         let object_name = info.file_path.clone();
@@ -342,6 +352,7 @@ impl Ingester {
                     give_up: &give_up,
                     progress: &progress,
                     server_ids: &server_ids,
+                    skip_before,
                     deadline,
                     batches: &|batch| batches_tx.blocking_send(batch).is_ok(),
                 };
@@ -352,7 +363,8 @@ impl Ingester {
         // Send the batches as they come, a few at a time.
         let mut outcome = BatchOutcome::default();
         let mut skipped = 0u64;
-        let mut loads: JoinSet<BatchOutcome> = JoinSet::new();
+        let mut frontier = Frontier::default();
+        let mut loads: JoinSet<(u64, BatchOutcome)> = JoinSet::new();
         let mut receiving = true;
         let in_flight = self.batches_in_flight.max(1);
         while receiving || !loads.is_empty() {
@@ -365,18 +377,24 @@ impl Ingester {
                         // Taken before the task exists: a batch waiting for a slot is this one
                         // only, whatever the number of objects.
                         let slot = loader.slot().await;
+                        let number = frontier.sent(batch.line_offsets().map_or(0, |(_, last)| last));
                         loads.spawn(async move {
                             let _slot = slot;
-                            loader.load(&batch, &info, deadline).await
+                            (number, loader.load(&batch, &info, deadline).await)
                         });
                     }
                     None => receiving = false,
                 },
                 Some(done) = loads.join_next(), if !loads.is_empty() => {
-                    let done = done.map_err(|e| IngestError::Internal {
+                    let (number, done) = done.map_err(|e| IngestError::Internal {
                         object: object_name.clone(),
                         message: format!("a bulk sender stopped: {e}"),
                     })?;
+                    if done.unplaced.is_empty() {
+                        if let Some(moved) = frontier.placed(number) {
+                            self.move_checkpoint(checkpoint.as_mut(), moved).await;
+                        }
+                    }
                     self.progress.placed.fetch_add(
                         done.indexed + done.already_present + done.dead_lettered,
                         Ordering::Relaxed,
@@ -399,7 +417,7 @@ impl Ingester {
             documents: end.stats.documents,
             failures: end.stats.failures,
             indexed: outcome.indexed,
-            already_present: outcome.already_present,
+            already_present: outcome.already_present + end.skipped,
             dead_lettered: outcome.dead_lettered,
             unplaced: 0,
             retries: outcome.retries,
@@ -431,7 +449,10 @@ impl Ingester {
                 [],
             );
             // Documents parsed but never handed over (the batch being built when reading stopped).
-            let not_handed_over = end.stats.documents.saturating_sub(end.documents_sent);
+            let not_handed_over = end
+                .stats
+                .documents
+                .saturating_sub(end.documents_sent + end.skipped);
             let reason = format!(
                 "not sent: {}",
                 stop_reason.as_deref().unwrap_or("reading stopped")
@@ -456,6 +477,8 @@ impl Ingester {
             "object done"
         );
         if read_error.is_none() && unplaced.is_empty() && unread_from.is_none() {
+            self.move_checkpoint(checkpoint.as_mut(), Checkpoint::Done)
+                .await;
             Ok(summary)
         } else {
             Err(IngestError::Incomplete(Box::new(Incomplete {
@@ -465,6 +488,54 @@ impl Ingester {
                 unread_from,
                 stop_reason,
             })))
+        }
+    }
+}
+
+impl Ingester {
+    /// The checkpoint of an S3 object when the server may make the document ids
+    /// (`--document-ids auto|server`); `None` for local files and deterministic ids.
+    async fn read_checkpoint(
+        &self,
+        source: &Source,
+    ) -> Result<Option<ObjectCheckpoint>, IngestError> {
+        let (Some(loader), Some(s3), Source::S3 { bucket, key }) = (&self.loader, &self.s3, source)
+        else {
+            return Ok(None);
+        };
+        match (
+            loader.document_ids(),
+            // Boxed: the SDK's futures are deep, and the Lambda's event future holds this one.
+            Box::pin(ObjectCheckpoint::read(s3, bucket, key)).await,
+        ) {
+            (DocumentIds::Deterministic, _) => Ok(None),
+            (_, Ok(checkpoint)) => Ok(Some(checkpoint)),
+            (DocumentIds::Server, Err(e)) => Err(IngestError::Checkpoint(e)),
+            (DocumentIds::Auto, Err(e)) => {
+                // Deterministic ids keep re-runs idempotent until the target refuses them.
+                tracing::warn!(error = %e, "no object checkpoint: a re-run after the target refused ids may write documents twice");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Moves the object's checkpoint while the server makes the ids (a failure to write it is
+    /// logged: the documents are placed, only a re-run could write them again).
+    async fn move_checkpoint(&self, checkpoint: Option<&mut ObjectCheckpoint>, to: Checkpoint) {
+        let server_ids = self
+            .loader
+            .as_ref()
+            .is_some_and(|l| l.server_ids().load(Ordering::Relaxed));
+        match checkpoint {
+            Some(checkpoint) if server_ids || checkpoint.current() != Checkpoint::None => {
+                if let Err(e) = Box::pin(checkpoint.write(to)).await {
+                    tracing::warn!(error = %e, "the object checkpoint was not moved: delivered again, the object's documents from the old checkpoint on are written twice");
+                }
+            }
+            None if server_ids && to == Checkpoint::Done => {
+                tracing::warn!("the server makes the document ids and a local file has no checkpoint: ingesting it again writes its documents twice");
+            }
+            _ => {}
         }
     }
 }
@@ -500,6 +571,7 @@ pub fn build_bulk_bodies(
         give_up: &AtomicBool::new(false),
         progress: &Progress::default(),
         server_ids: &AtomicBool::new(false),
+        skip_before: 0,
         deadline: None,
         batches: &|batch| {
             on_batch(batch);
@@ -526,6 +598,8 @@ struct ParseJob<'a> {
     progress: &'a Progress,
     /// Set when the target makes the document ids: action lines without `_id` from then on.
     server_ids: &'a AtomicBool,
+    /// Lines that start before this offset were placed by an earlier run (the checkpoint).
+    skip_before: u64,
     deadline: Option<Instant>,
     /// Takes a finished batch (waiting while the sending side is busy); `false` when nobody
     /// receives them any more.
@@ -540,6 +614,7 @@ impl ParseJob<'_> {
     ) -> ParseEnd {
         let mut end = ParseEnd {
             stats: ParseStats::default(),
+            skipped: 0,
             documents_sent: 0,
             bytes_in: 0,
             stop: None,
@@ -568,6 +643,7 @@ impl ParseJob<'_> {
         // Counted here as well as by `for_each_document`: its own stats are lost when it stops
         // with an error, and the lines before the error still count.
         let mut counted = ParseStats::default();
+        let mut skipped = 0u64;
         let result = for_each_document(self.parser, self.info, decoded.reader, |parsed, line| {
             counted.lines += 1;
             counted.documents += 1;
@@ -578,6 +654,10 @@ impl ParseJob<'_> {
                 .unwrap_or(0);
             counted.by_format[format] += 1;
             counted.bytes = line.offset + line.text.len() as u64;
+            if line.offset < self.skip_before {
+                skipped += 1;
+                return Ok(());
+            }
             if counted.documents % PROGRESS_EVERY == 0 {
                 self.progress
                     .documents
@@ -605,6 +685,8 @@ impl ParseJob<'_> {
         self.progress
             .documents
             .fetch_add(counted.documents % PROGRESS_EVERY, Ordering::Relaxed);
+        self.progress.placed.fetch_add(skipped, Ordering::Relaxed);
+        end.skipped = skipped;
         match result {
             Ok(stats) => end.stats = stats,
             Err(stop) => {

@@ -228,3 +228,73 @@ async fn ids_refused_with_deterministic_ids_fail_the_object_and_say_what_to_chan
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_that_outlasts_the_deadline_leaves_the_object_unplaced_and_exits_non_zero() {
+    let Some(servers) = search_servers("block-outlasts") else {
+        return;
+    };
+    for server in servers {
+        let context = format!("lasting write block on {}", server.name);
+        let dir = TempDir::new("block-outlasts");
+        let prefix = unique("block-outlasts");
+        let flavour = flavour(&server);
+        let proxy = FaultProxy::start(&server.url, move |request, _| {
+            if request.is_bulk() {
+                Action::write_block(flavour)
+            } else {
+                Action::Forward
+            }
+        })
+        .await;
+        let dead_letters = dir.path().join("dead-letter");
+        Setup::new(&server.url, &prefix, &dead_letters)
+            .install_templates(&server.url)
+            .await;
+        let path = object(&dir);
+        let args: Vec<String> = [
+            "ingest",
+            path.to_str().unwrap(),
+            "--endpoint",
+            &proxy.url,
+            "--index-prefix",
+            &prefix,
+            "--dead-letter",
+            dead_letters.to_str().unwrap(),
+            "--no-setup",
+            "--deadline",
+            "4",
+            "--retry-initial-ms",
+            "20",
+            "--progress",
+            "never",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_albingest"))
+                .args(&args)
+                .env("ALBINGEST_LOG", "error")
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{context}: {stderr}");
+        assert!(
+            stderr.contains("deadline reached") && stderr.contains("cluster_block_exception"),
+            "{context}: the error names the deadline and the block: {stderr}"
+        );
+        assert!(stderr.contains("0 dead-lettered"), "{context}: {stderr}");
+        assert!(
+            dead_letter_records(&dead_letters).is_empty(),
+            "{context}: a block was dead-lettered"
+        );
+        assert!(
+            proxy.bulk_requests.load(Ordering::SeqCst) > 1,
+            "{context}: not retried"
+        );
+    }
+}

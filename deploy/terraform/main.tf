@@ -43,6 +43,7 @@ locals {
     ALBINGEST_KEEP_ORIGINAL           = tostring(var.keep_original)
     ALBINGEST_SETUP                   = tostring(var.install_index_templates)
     ALBINGEST_DEADLINE_MARGIN_SECONDS = tostring(var.deadline_margin_seconds)
+    ALBINGEST_DOCUMENT_IDS            = var.document_ids
     RUST_LOG                          = var.log_level
   })
 
@@ -171,6 +172,13 @@ data "aws_iam_policy_document" "ingest" {
   statement {
     sid       = "ReadLogObjects"
     actions   = ["s3:GetObject"]
+    resources = ["${local.log_bucket_arn}/${var.log_prefix}*"]
+  }
+
+  # The object checkpoint (tag albingest-checkpoint) when the server makes the document ids.
+  statement {
+    sid       = "CheckpointLogObjects"
+    actions   = ["s3:GetObjectTagging", "s3:PutObjectTagging"]
     resources = ["${local.log_bucket_arn}/${var.log_prefix}*"]
   }
 

@@ -199,6 +199,16 @@ variable "deadline_margin_seconds" {
   default     = 10
 }
 
+variable "document_ids" {
+  description = "ALBINGEST_DOCUMENT_IDS: auto (deterministic ids until the target refuses them, then the server's, kept idempotent by the log object's tag albingest-checkpoint), deterministic or server."
+  type        = string
+  default     = "auto"
+  validation {
+    condition     = contains(["auto", "deterministic", "server"], var.document_ids)
+    error_message = "document_ids must be auto, deterministic or server."
+  }
+}
+
 variable "log_level" {
   description = "RUST_LOG of the ingest function."
   type        = string

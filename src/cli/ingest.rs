@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::{mpsc, Mutex};
 
 use super::{runtime, ParseOptions, SearchOptions, TemplateArgs};
+use crate::bulk::DocumentIds;
 use crate::ingest::{IngestError, IngestOptions, Ingester, ObjectSummary, Progress};
 use crate::search::bulk_load::DEFAULT_IN_FLIGHT;
 use crate::search::retry::RetryPolicy;
@@ -31,10 +32,13 @@ pub enum ProgressMode {
     after_help = "Every line becomes one document with a deterministic _id (object + \
 byte offset), written with the bulk action `create`: running the same objects again adds nothing \
 (the server answers 409, counted as already present). Documents the server refuses for good \
-(mapping conflicts) go to the dead-letter location as NDJSON with the server's reason. \
+(mapping conflicts) go to the dead-letter location as NDJSON with the server's reason; a refusal \
+about the target or the credentials (401, 403, missing index, ids not supported, the same error on \
+every document) is never a dead letter: the object fails with what to change. \
 Exit status: 0 when every document of every object was placed (indexed, already present or \
 dead-lettered), 1 otherwise; the summary says what was not placed. Environment: \
 ALBINGEST_ENDPOINT, ALBINGEST_USERNAME, ALBINGEST_PASSWORD, ALBINGEST_DEAD_LETTER, \
+ALBINGEST_DOCUMENT_IDS, \
 AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL (S3-compatible servers), the usual AWS credential \
 variables, ALBINGEST_LOG (log filter, default warn)."
 )]
@@ -101,6 +105,19 @@ pub struct IngestArgs {
     /// is left is reported as unplaced.
     #[arg(long, value_name = "SECONDS")]
     pub deadline: Option<f64>,
+
+    /// Where document ids come from: `auto` sends ours (object + byte offset: re-runs add
+    /// nothing) and switches to ids the server makes when the target refuses ids (OpenSearch
+    /// Serverless time-series and vector collections); `deterministic` always sends ours;
+    /// `server` never does. With server ids an S3 object's tag `albingest-checkpoint` keeps
+    /// re-runs from writing its documents twice (local files have none).
+    #[arg(
+        long,
+        env = "ALBINGEST_DOCUMENT_IDS",
+        default_value = "auto",
+        value_name = "auto|deterministic|server"
+    )]
+    pub document_ids: DocumentIds,
 
     /// Progress display.
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
@@ -176,6 +193,7 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
         in_flight: args.in_flight,
         dead_letter: args.dead_letter.clone(),
         s3: needs_s3.then(|| args.s3_endpoint.clone()),
+        document_ids: args.document_ids,
     })
     .await?;
     if let (Some(client), false) = (ingester.search_client(), args.no_setup) {

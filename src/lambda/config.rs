@@ -154,6 +154,8 @@ pub struct IngestConfig {
     /// Time kept back from the invocation's deadline to report before Lambda stops the function.
     pub deadline_margin: Duration,
     pub patterns_dir: Option<String>,
+    /// `ALBINGEST_DOCUMENT_IDS`: auto (default), deterministic or server.
+    pub document_ids: crate::bulk::DocumentIds,
 }
 
 impl IngestConfig {
@@ -193,6 +195,11 @@ impl IngestConfig {
             setup: flag(env, "ALBINGEST_SETUP", true)?,
             deadline_margin,
             patterns_dir: value(env, "ALBINGEST_PATTERNS_DIR"),
+            document_ids: value(env, "ALBINGEST_DOCUMENT_IDS")
+                .map(|v| v.parse())
+                .transpose()
+                .map_err(|why| err("ALBINGEST_DOCUMENT_IDS", why))?
+                .unwrap_or_default(),
         })
     }
 }

@@ -91,6 +91,7 @@ impl IngestFunction {
             in_flight: 4,
             dead_letter: config.dead_letter,
             s3: Some(None),
+            document_ids: config.document_ids,
         })
         .await
         .map_err(InitError::Other)?;

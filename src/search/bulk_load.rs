@@ -499,6 +499,10 @@ impl BulkLoader {
         self.client.gzip()
     }
 
+    pub fn document_ids(&self) -> DocumentIds {
+        self.document_ids
+    }
+
     /// Set once the target makes the ids (the parsing side stops writing them).
     pub fn server_ids(&self) -> Arc<AtomicBool> {
         self.server_ids.clone()

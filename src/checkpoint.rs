@@ -1,0 +1,225 @@
+//! The object checkpoint: how far an S3 log object is known to be placed, kept as a tag on the
+//! object itself (`albingest-checkpoint` = a decompressed byte offset, or `done`).
+//!
+//! With server-generated document ids (`--document-ids server`, or `auto` once the target
+//! refused ids) a document sent twice is stored twice, so idempotency comes from here: an object
+//! delivered again after it was `done` adds nothing; one retried after a failure resends only the
+//! lines from its checkpoint on. What can still be written twice: the documents of the batches in
+//! flight when a run died (placed, but the checkpoint had not moved past them), and a batch whose
+//! answer was lost (a reset or timeout after the server had written it) and that was sent again.
+//!
+//! A tag needs nothing but the object (`s3:GetObjectTagging` and `s3:PutObjectTagging` on the
+//! log prefix) and dies with it: an object written again under the same key is a new version with
+//! no tags, so it is ingested again. The other tags of the object are kept (S3 allows ten).
+//! Local files have no checkpoint (see README).
+
+use aws_sdk_s3::types::{Tag, Tagging};
+
+/// The tag's key.
+pub const TAG_KEY: &str = "albingest-checkpoint";
+const DONE: &str = "done";
+
+/// How far an object is known to be placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Checkpoint {
+    /// Nothing is known: send every line.
+    #[default]
+    None,
+    /// Every line that starts before this decompressed byte offset is placed.
+    Before(u64),
+    /// Every line is placed.
+    Done,
+}
+
+impl Checkpoint {
+    /// Lines that start before this offset are placed already.
+    pub fn skip_before(self) -> u64 {
+        match self {
+            Checkpoint::None => 0,
+            Checkpoint::Before(offset) => offset,
+            Checkpoint::Done => u64::MAX,
+        }
+    }
+
+    fn parse(value: &str) -> Option<Self> {
+        match value {
+            DONE => Some(Checkpoint::Done),
+            offset => offset.parse().ok().map(Checkpoint::Before),
+        }
+    }
+
+    fn value(self) -> Option<String> {
+        match self {
+            Checkpoint::None => None,
+            Checkpoint::Before(offset) => Some(offset.to_string()),
+            Checkpoint::Done => Some(DONE.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("object checkpoint (tag {TAG_KEY}) of s3://{bucket}/{key}: {operation}: {reason}")]
+pub struct CheckpointError {
+    pub bucket: String,
+    pub key: String,
+    pub operation: &'static str,
+    pub reason: String,
+}
+
+/// The checkpoint tag of one S3 object, and the object's other tags (written back with it).
+#[derive(Debug)]
+pub struct ObjectCheckpoint {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    key: String,
+    other_tags: Vec<Tag>,
+    /// The last value written or read.
+    current: Checkpoint,
+}
+
+impl ObjectCheckpoint {
+    /// Reads the object's tags.
+    pub async fn read(
+        client: &aws_sdk_s3::Client,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Self, CheckpointError> {
+        let output = client
+            .get_object_tagging()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| CheckpointError {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+                operation: "GetObjectTagging",
+                reason: aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
+            })?;
+        let (ours, other_tags): (Vec<Tag>, Vec<Tag>) = output
+            .tag_set
+            .into_iter()
+            .partition(|tag| tag.key == TAG_KEY);
+        let current = ours
+            .first()
+            .and_then(|tag| Checkpoint::parse(&tag.value))
+            .unwrap_or_default();
+        Ok(Self {
+            client: client.clone(),
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            other_tags,
+            current,
+        })
+    }
+
+    pub fn current(&self) -> Checkpoint {
+        self.current
+    }
+
+    /// Moves the checkpoint to `checkpoint` (never backwards).
+    pub async fn write(&mut self, checkpoint: Checkpoint) -> Result<(), CheckpointError> {
+        if checkpoint.skip_before() <= self.current.skip_before() {
+            return Ok(());
+        }
+        let Some(value) = checkpoint.value() else {
+            return Ok(());
+        };
+        let failed = |reason: String| CheckpointError {
+            bucket: self.bucket.clone(),
+            key: self.key.clone(),
+            operation: "PutObjectTagging",
+            reason,
+        };
+        let ours = Tag::builder()
+            .key(TAG_KEY)
+            .value(value)
+            .build()
+            .map_err(|e| failed(e.to_string()))?;
+        let tagging = Tagging::builder()
+            .set_tag_set(Some(
+                self.other_tags.iter().cloned().chain([ours]).collect(),
+            ))
+            .build()
+            .map_err(|e| failed(e.to_string()))?;
+        self.client
+            .put_object_tagging()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .tagging(tagging)
+            .send()
+            .await
+            .map_err(|e| failed(aws_sdk_s3::error::DisplayErrorContext(&e).to_string()))?;
+        self.current = checkpoint;
+        Ok(())
+    }
+}
+
+/// The batches of one object in the order they were handed to the sender, and the frontier
+/// before which every line is placed: batches finish out of order, the checkpoint moves only
+/// over an unbroken run of placed batches.
+#[derive(Debug, Default)]
+pub struct Frontier {
+    /// `(last line offset, placed)` per batch still behind the frontier, oldest first.
+    batches: std::collections::VecDeque<(u64, bool)>,
+    /// Sequence number of the first entry of `batches`.
+    first: u64,
+}
+
+impl Frontier {
+    /// Notes a batch handed to the sender; returns its number for [`Frontier::placed`].
+    pub fn sent(&mut self, last_line_offset: u64) -> u64 {
+        self.batches.push_back((last_line_offset, false));
+        self.first + self.batches.len() as u64 - 1
+    }
+
+    /// Batch `number` is placed completely; returns the new checkpoint when it moved.
+    pub fn placed(&mut self, number: u64) -> Option<Checkpoint> {
+        let at = number.checked_sub(self.first)? as usize;
+        self.batches.get_mut(at)?.1 = true;
+        let mut moved = None;
+        while let Some(&(last, true)) = self.batches.front() {
+            self.batches.pop_front();
+            self.first += 1;
+            // A line that starts after the last placed one: the next line's offset or more.
+            moved = Some(last + 1);
+        }
+        moved.map(Checkpoint::Before)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip() {
+        for checkpoint in [
+            Checkpoint::Before(0),
+            Checkpoint::Before(1234),
+            Checkpoint::Done,
+        ] {
+            assert_eq!(
+                Checkpoint::parse(&checkpoint.value().unwrap()),
+                Some(checkpoint)
+            );
+        }
+        assert_eq!(Checkpoint::parse("x"), None);
+        assert_eq!(Checkpoint::Done.skip_before(), u64::MAX);
+        assert_eq!(Checkpoint::None.skip_before(), 0);
+    }
+
+    #[test]
+    fn the_frontier_moves_only_over_placed_batches_in_order() {
+        let mut f = Frontier::default();
+        let a = f.sent(99);
+        let b = f.sent(199);
+        let c = f.sent(299);
+        assert_eq!(f.placed(b), None, "a is still in flight");
+        assert_eq!(f.placed(a), Some(Checkpoint::Before(200)));
+        let d = f.sent(399);
+        assert_eq!(f.placed(d), None);
+        assert_eq!(f.placed(c), Some(Checkpoint::Before(400)));
+        assert_eq!(f.placed(c), None, "a number seen twice changes nothing");
+    }
+}
