@@ -10,7 +10,9 @@
 //!
 //! A tag needs nothing but the object (`s3:GetObjectTagging` and `s3:PutObjectTagging` on the
 //! log prefix) and dies with it: an object written again under the same key is a new version with
-//! no tags, so it is ingested again. The other tags of the object are kept (S3 allows ten).
+//! no tags, so it is ingested again. The other tags of the object are kept (S3 allows ten). The
+//! checkpoint is the object's, not a target's: a second target fed the same objects with server
+//! ids would skip those already `done`.
 //! Local files have no checkpoint (see README).
 
 use aws_sdk_s3::types::{Tag, Tagging};

@@ -708,3 +708,38 @@ fn terraform_functions_get_exactly_the_contract_environment() {
         );
     }
 }
+
+/// The object checkpoint needs exactly the tagging actions on the log prefix, in both
+/// deployments, and nothing wider.
+#[test]
+fn the_ingest_role_may_read_and_write_the_checkpoint_tag_of_log_objects_only() {
+    let template = read(SAM_TEMPLATE);
+    let lines: Vec<&str> = template.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.trim() == "- Sid: CheckpointLogObjects")
+        .expect("SAM: a CheckpointLogObjects statement");
+    let statement: Vec<&str> = lines[at..at + 4].iter().map(|l| l.trim()).collect();
+    assert_eq!(
+        statement[2],
+        "Action: [s3:GetObjectTagging, s3:PutObjectTagging]"
+    );
+    assert_eq!(
+        statement[3],
+        r#"Resource: !Sub "arn:${AWS::Partition}:s3:::${LogBucketName}/${LogPrefix}*""#
+    );
+    let terraform = read(TERRAFORM_MAIN);
+    let at = terraform
+        .find(r#"sid       = "CheckpointLogObjects""#)
+        .expect("Terraform: a CheckpointLogObjects statement");
+    let statement = &terraform[at..at + 200];
+    assert!(
+        statement.contains(r#"actions   = ["s3:GetObjectTagging", "s3:PutObjectTagging"]"#),
+        "{statement}"
+    );
+    assert!(
+        statement.contains(r#"resources = ["${local.log_bucket_arn}/${var.log_prefix}*"]"#),
+        "{statement}"
+    );
+    assert_eq!(template.matches("s3:PutObjectTagging").count(), 1);
+}

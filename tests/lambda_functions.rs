@@ -348,3 +348,84 @@ async fn cleanup_function_deletes_exactly_the_old_indices() {
         );
     }
 }
+
+/// A target refusal (here OpenSearch Serverless's refusal of ids, with deterministic ids
+/// required) fails the SQS message so that it comes back once the configuration is fixed, and
+/// writes no dead letter; with `ALBINGEST_DOCUMENT_IDS=auto` the same message lands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_refusal_fails_the_sqs_message_and_dead_letters_nothing() {
+    let (Some(servers), Some(s3_url)) =
+        (search_servers("lambda-refusal"), s3_url("lambda-refusal"))
+    else {
+        return;
+    };
+    set_aws_env(&s3_url);
+    let s3 = s3_client(&s3_url);
+    let bucket = unique("lambda-refusal");
+    create_bucket(&s3, &bucket).await;
+    for server in servers {
+        // An object per server: its checkpoint tag says "done" once one target has it all.
+        let key = alb_key(&unique("refused"));
+        put(&s3, &bucket, &key, gzip(alb_lines(60, 10).as_bytes())).await;
+        let mut sqs = fixture("sqs-s3-batch.json");
+        sqs["Records"].as_array_mut().unwrap().truncate(1);
+        sqs["Records"][0]["body"] = json!(s3_event(&bucket, &key).to_string());
+        let message_id = sqs["Records"][0]["messageId"].clone();
+        let prefix = unique("lambda-refusal");
+        let proxy = FaultProxy::start(&server.url, |request, _| {
+            if request.is_bulk() {
+                Action::serverless_time_series()
+            } else {
+                Action::Forward
+            }
+        })
+        .await;
+        let function = |ids: &str| {
+            IngestConfig::from_env(&config_env(&[
+                ("ALBINGEST_ENDPOINT", proxy.url.clone()),
+                ("ALBINGEST_INDEX_PREFIXES", prefix.clone()),
+                (
+                    "ALBINGEST_DEAD_LETTER",
+                    format!("s3://{bucket}/dead-letters/"),
+                ),
+                ("ALBINGEST_DOCUMENT_IDS", ids.into()),
+            ]))
+            .unwrap()
+        };
+        let refused = IngestFunction::new(function("deterministic"))
+            .await
+            .unwrap();
+        let answer = refused
+            .handle(sqs.clone(), in_five_minutes())
+            .await
+            .unwrap();
+        assert_eq!(
+            answer,
+            json!({"batchItemFailures": [{"itemIdentifier": message_id}]}),
+            "{}: the refused object's message comes back",
+            server.name
+        );
+        let dead = s3
+            .list_objects_v2()
+            .bucket(&bucket)
+            .prefix("dead-letters/")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            dead.key_count(),
+            Some(0),
+            "{}: a target refusal was dead-lettered",
+            server.name
+        );
+
+        let adapted = IngestFunction::new(function("auto")).await.unwrap();
+        let answer = adapted
+            .handle(sqs.clone(), in_five_minutes())
+            .await
+            .unwrap();
+        assert_eq!(answer, json!({"batchItemFailures": []}), "{}", server.name);
+        let client = search_client(&server.url).await;
+        assert_eq!(count(&client, &prefix).await, 60, "{}", server.name);
+    }
+}

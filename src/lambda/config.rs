@@ -266,6 +266,24 @@ mod tests {
         assert!(c.setup && !c.keep_original);
         assert_eq!(c.deadline_margin, Duration::from_secs(10));
         assert_eq!(c.prefixes, IndexPrefixes::default());
+        assert_eq!(c.document_ids, crate::bulk::DocumentIds::Auto);
+    }
+
+    #[test]
+    fn document_ids_from_the_environment() {
+        let with = |value: &str| {
+            IngestConfig::from_env(&env(&[
+                ("ALBINGEST_ENDPOINT", "http://x"),
+                ("ALBINGEST_DEAD_LETTER", "s3://b/p"),
+                ("ALBINGEST_DOCUMENT_IDS", value),
+            ]))
+        };
+        assert_eq!(
+            with("server").unwrap().document_ids,
+            crate::bulk::DocumentIds::Server
+        );
+        let err = with("random").unwrap_err().to_string();
+        assert!(err.contains("ALBINGEST_DOCUMENT_IDS"), "{err}");
     }
 
     #[test]
