@@ -17,6 +17,7 @@ use std::io::{Cursor, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use albingest::batch::DEFAULT_BATCH_BYTES;
 use albingest::bulk::IndexPrefixes;
 use albingest::decompress::decode;
 use albingest::ingest::build_bulk_bodies;
@@ -24,7 +25,6 @@ use albingest::lines::LineReader;
 use albingest::object_key::ObjectInfo;
 use albingest::parse::Parser;
 use albingest::pipeline::{for_each_document, ReadError};
-use albingest::search::bulk_load::DEFAULT_BATCH_BYTES;
 
 const KEY: &str = "AWSLogs/123456789012/elasticloadbalancing/us-east-1/2026/11/24/123456789012_elasticloadbalancing_us-east-1_app.prod.50dc6c495c0c9188_20261124T1005Z_10.0.0.1_abcd1234.log.gz";
 

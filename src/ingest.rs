@@ -18,6 +18,7 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+use crate::batch::{Batch, BatchBuilder};
 use crate::bulk::{write_action, DocumentIds, IndexPrefixes, ObjectHash};
 use crate::checkpoint::{Checkpoint, CheckpointError, Frontier, ObjectCheckpoint};
 use crate::decompress::decode;
@@ -26,7 +27,7 @@ use crate::json;
 use crate::object_key::ObjectInfo;
 use crate::parse::{ParsedLine, Parser};
 use crate::pipeline::{for_each_document, ParseStats, ReadError};
-use crate::search::bulk_load::{Batch, BatchBuilder, BatchOutcome, BulkLoader, Unplaced};
+use crate::search::bulk_load::{BatchOutcome, BulkLoader, Unplaced};
 use crate::search::dead_letter::DeadLetter;
 use crate::search::retry::RetryPolicy;
 use crate::search::{SearchClient, SearchConfig};

@@ -2,11 +2,12 @@
 //!
 //! The data path, one module a stage:
 //! object source → [`decompress`] → [`lines`] → [`parse`] (with [`grok`] patterns) →
-//! [`document`] → [`bulk`] → search server. [`pipeline`] strings the stages together for one
-//! object; [`source`] opens objects (local files, S3), [`ingest`] takes one object end to end into
+//! [`document`] → [`bulk`] (index, id, action line) → [`batch`] → search server. [`pipeline`]
+//! strings the stages together for one object; [`source`] opens objects (local files, S3), [`ingest`] takes one object end to end into
 //! the search server ([`search`]), keeping an S3 object's [`checkpoint`] when the server makes the
 //! document ids; [`cli`] is the command line.
 
+pub mod batch;
 pub mod bulk;
 pub mod checkpoint;
 pub mod cleanup;
