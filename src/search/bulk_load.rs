@@ -209,6 +209,16 @@ struct DeadCandidate {
     kind: String,
 }
 
+/// Where the items of one batch stand while it is being loaded.
+#[derive(Default)]
+struct Sorted {
+    outcome: BatchOutcome,
+    dead: Vec<DeadCandidate>,
+    refused: Vec<(usize, Refusal)>,
+    /// The uncompressed body, once a part of it is needed.
+    plain: Option<Bytes>,
+}
+
 /// What one round of requests (the batch, or its items still to send) left to do.
 #[derive(Default)]
 struct Round {
@@ -281,24 +291,12 @@ impl BulkLoader {
         object: &ObjectInfo,
         deadline: Option<Instant>,
     ) -> BatchOutcome {
-        let mut outcome = BatchOutcome::default();
+        let mut sorted = Sorted::default();
         let mut backoff = Backoff::new(&self.policy, deadline);
-        let mut dead: Vec<DeadCandidate> = Vec::new();
-        let mut refused: Vec<(usize, Refusal)> = Vec::new();
-        // The uncompressed body, once a part of it is needed.
-        let mut plain: Option<Bytes> = None;
         let mut items: Option<Vec<usize>> = None; // None: the whole batch as built
         loop {
             let round = self
-                .send_round(
-                    batch,
-                    items.take(),
-                    &mut plain,
-                    &backoff,
-                    &mut outcome,
-                    &mut dead,
-                    &mut refused,
-                )
+                .send_round(batch, items.take(), &backoff, &mut sorted)
                 .await;
             if !round.resend.is_empty() {
                 items = Some(round.resend.into_iter().chain(round.retry).collect());
@@ -317,7 +315,7 @@ impl BulkLoader {
                         "retrying"
                     );
                     tokio::time::sleep(wait).await;
-                    outcome.retries += 1;
+                    sorted.outcome.retries += 1;
                     let mut retry = round.retry;
                     retry.sort_unstable();
                     items = Some(retry);
@@ -330,13 +328,20 @@ impl BulkLoader {
                         round.last_reason
                     );
                     let offsets = round.retry.iter().map(|i| batch.line_offset(*i));
-                    outcome
+                    sorted
+                        .outcome
                         .unplaced
                         .add(&reason, round.retry.len() as u64, offsets);
                     break;
                 }
             }
         }
+        let Sorted {
+            mut outcome,
+            mut dead,
+            mut refused,
+            mut plain,
+        } = sorted;
         // Every document refused the same way: the target's mapping, not the documents.
         if dead.len() == batch.len() {
             let first_reason = dead.first().map(|d| d.reason.clone()).unwrap_or_default();
@@ -357,18 +362,20 @@ impl BulkLoader {
     }
 
     /// Sends `items` (all of the batch when `None`) once, splitting on 413, and sorts each item
-    /// into placed, dead, refused, or to send again.
-    #[allow(clippy::too_many_arguments)]
+    /// into placed, dead or refused (`sorted`), or to send again (the round).
     async fn send_round(
         &self,
         batch: &Batch,
         items: Option<Vec<usize>>,
-        plain: &mut Option<Bytes>,
         backoff: &Backoff<'_>,
-        outcome: &mut BatchOutcome,
-        dead: &mut Vec<DeadCandidate>,
-        refused: &mut Vec<(usize, Refusal)>,
+        sorted: &mut Sorted,
     ) -> Round {
+        let Sorted {
+            outcome,
+            dead,
+            refused,
+            plain,
+        } = sorted;
         let mut round = Round::default();
         let whole_batch = items.is_none();
         // Chunks of item numbers still to send in this round; a 413 splits a chunk in two.
