@@ -6,7 +6,8 @@
 //! delivered again after it was `done` adds nothing; one retried after a failure resends only the
 //! lines from its checkpoint on. What can still be written twice: the documents of the batches in
 //! flight when a run died (placed, but the checkpoint had not moved past them), and a batch whose
-//! answer was lost (a reset or timeout after the server had written it) and that was sent again.
+//! answer was lost (a reset or timeout after the server had written it) and that was sent again,
+//! and two deliveries of the same object ingested at the same moment (a tag is no lock).
 //!
 //! A tag needs nothing but the object (`s3:GetObjectTagging` and `s3:PutObjectTagging` on the
 //! log prefix) and dies with it: an object written again under the same key is a new version with
