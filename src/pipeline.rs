@@ -121,8 +121,10 @@ fn parse_line<'a>(
 ) -> ParsedLine<'a> {
     if line.truncated {
         let format = parser.format_of(object, &line.text);
-        let message =
-            format!("line is longer than {MAX_LINE} bytes; its first {MAX_LINE} bytes are kept");
+        let message = format!(
+            "line of {} bytes is longer than {MAX_LINE} bytes; its first {MAX_LINE} bytes are kept",
+            line.length
+        );
         parser.failure(object, &line.text, line.offset, format, message)
     } else {
         parser.parse(object, &line.text, line.offset, scratch)
@@ -151,6 +153,7 @@ struct BlockLine {
     number: u64,
     end: usize,
     truncated: bool,
+    length: u64,
 }
 
 const BLOCK_BYTES: usize = 256 * 1024;
@@ -207,6 +210,7 @@ where
                             number: line.number,
                             end: block.text.len(),
                             truncated: line.truncated,
+                            length: line.length,
                         });
                         if block.text.len() < BLOCK_BYTES {
                             continue;
@@ -299,6 +303,7 @@ fn encode_block(
             number: l.number,
             text: Cow::Borrowed(&block.text[start..l.end]),
             truncated: l.truncated,
+            length: l.length,
         };
         start = l.end;
         let parsed = parse_line(parser, object, &line, scratch);

@@ -195,3 +195,33 @@ fn truncated_gzip_keeps_the_lines_before_and_names_the_offset() {
     );
     assert!(docs.iter().all(|d| d["event"]["kind"] == "event"));
 }
+
+#[test]
+fn a_zero_bomb_without_a_newline_is_one_failure_document_stating_its_length() {
+    use flate2::write::GzEncoder;
+    let zeros = 40usize << 20;
+    let mut e = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let block = vec![0u8; 1 << 20];
+    for _ in 0..zeros >> 20 {
+        e.write_all(&block).unwrap();
+    }
+    e.write_all(format!("\n{LINE}\n").as_bytes()).unwrap();
+    let out = albingest(&["parse"], &e.finish().unwrap());
+    assert!(out.status.success());
+    let docs = json_lines(&out);
+    assert_eq!(docs.len(), 2, "one document per line");
+    assert_eq!(docs[0]["event"]["kind"], "pipeline_error");
+    let message = docs[0]["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&format!("{zeros} bytes")), "{message}");
+    assert_eq!(
+        docs[0]["event"]["original"].as_str().unwrap().len(),
+        albingest::lines::MAX_LINE
+    );
+    assert_eq!(docs[1]["log"]["offset"], zeros as u64 + 1);
+    assert_eq!(docs[1]["event"]["kind"], "event");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("2 lines, 2 documents, 1 failures"),
+        "{stderr}"
+    );
+}
