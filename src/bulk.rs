@@ -96,6 +96,11 @@ impl ObjectHash {
         Self(hex)
     }
 
+    /// The 18 hex digits.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("hex digits")
+    }
+
     /// `_id` of the line at `offset`: 18 hex digits of the object hash, `-`, the decimal offset
     /// (at most 39 bytes). The same object and line give the same id on every run, so a retry's
     /// `create` answers 409 instead of writing a duplicate.

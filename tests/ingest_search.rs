@@ -827,3 +827,116 @@ async fn requests_carry_basic_auth_or_a_sigv4_signature_and_no_secret_is_printed
         assert!(header(headers, "x-amz-date").is_some(), "{line}");
     }
 }
+
+/// Keys and paths that sanitise to the same readable dead-letter name (`a b`, `a+b` → `a_b`):
+/// every refused document of every one of them is in the dead letters, written to a directory
+/// and to an S3 prefix (issue 12, item 1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_of_colliding_names_never_replace_each_other() {
+    let (Some(servers), Some(s3_url)) = (
+        search_servers("dead-letter-names"),
+        s3_url("dead-letter-names"),
+    ) else {
+        return;
+    };
+    let s3 = s3_client(&s3_url);
+    let bucket = unique("dl-names");
+    create_bucket(&s3, &bucket).await;
+    let names = [
+        "AWSLogs/a b.log",
+        "AWSLogs/a+b.log",
+        "team a/x.log",
+        "team+a/x.log",
+    ];
+    let lines_each = 5;
+    let dir = TempDir::new("dead-letter-names");
+    let mut sources = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        // Each object's lines differ from the others' (client port), all on 2026-11-01.
+        let body = alb_lines_at(lines_each, |n| {
+            format!("2026-11-01T10:00:{:02}.{:06}Z", i * 10 + n, n)
+        });
+        put(&s3, &bucket, &format!("{name}.gz"), gzip(body.as_bytes())).await;
+        sources.push(Source::S3 {
+            bucket: bucket.clone(),
+            key: format!("{name}.gz"),
+        });
+        let path = dir.path().join("logs").join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, body).unwrap();
+        sources.push(Source::File(path));
+    }
+    let refused = (names.len() * 2 * lines_each) as u64;
+    for server in servers {
+        let prefix = unique("dl-names");
+        let client = search_client(&server.url).await;
+        get_json(
+            &client,
+            Method::Put,
+            &format!("/{prefix}-2026.11.01"),
+            Some(json!({"mappings": {"properties": {"source": {"properties": {"ip": {"type": "long"}}}}}})),
+        )
+        .await;
+        let local = dir.path().join(format!("dlq-{prefix}"));
+        let mut setup = Setup::new(&server.url, &prefix, &local);
+        setup.s3 = Some(s3.clone());
+        let s3_location = S3Location::parse(&format!("s3://{bucket}/dlq/{prefix}")).unwrap();
+        let destinations = [
+            DeadLetter::Local(local.clone()),
+            DeadLetter::S3 {
+                client: s3.clone(),
+                location: s3_location,
+            },
+        ];
+        for (round, destination) in destinations.into_iter().enumerate() {
+            setup.dead_letter = destination;
+            let ingester = setup.ingester().await;
+            let mut dead_lettered = 0;
+            for source in &sources {
+                let summary = ingester.ingest(source, None).await.unwrap();
+                assert_eq!(summary.dead_lettered, lines_each as u64, "{summary}");
+                dead_lettered += summary.dead_lettered;
+            }
+            assert_eq!(dead_lettered, refused);
+            let records: Vec<serde_json::Value> = if round == 0 {
+                dead_letter_records(&local)
+            } else {
+                let listed = s3
+                    .list_objects_v2()
+                    .bucket(&bucket)
+                    .prefix(format!("dlq/{prefix}/"))
+                    .send()
+                    .await
+                    .unwrap();
+                let mut records = Vec::new();
+                for object in listed.contents() {
+                    let body = s3
+                        .get_object()
+                        .bucket(&bucket)
+                        .key(object.key().unwrap())
+                        .send()
+                        .await
+                        .unwrap()
+                        .body
+                        .collect()
+                        .await
+                        .unwrap()
+                        .into_bytes();
+                    for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                        records.push(serde_json::from_slice(line).unwrap());
+                    }
+                }
+                records
+            };
+            let ids: std::collections::BTreeSet<&str> =
+                records.iter().map(|r| r["_id"].as_str().unwrap()).collect();
+            assert_eq!(
+                (records.len() as u64, ids.len() as u64),
+                (refused, refused),
+                "{}, dead letters {}: every refused document once",
+                server.name,
+                ["local", "S3"][round]
+            );
+        }
+    }
+}
