@@ -263,6 +263,10 @@ pub async fn open(source: &Source, s3: Option<&aws_sdk_s3::Client>) -> Result<Op
                 path: path.display().to_string(),
                 source,
             };
+            info = ObjectInfo {
+                read_at: info.read_at,
+                ..local_object(path).map_err(unreadable)?
+            };
             let file = std::fs::File::open(path).map_err(unreadable)?;
             let size = file.metadata().map_err(unreadable)?.len();
             if file.metadata().map_err(unreadable)?.is_dir() {
@@ -293,6 +297,14 @@ pub async fn open(source: &Source, s3: Option<&aws_sdk_s3::Client>) -> Result<Op
             })
         }
     }
+}
+
+/// A local file is known by its canonical path (absolute, `.`, `..`, `//` and symlinks resolved):
+/// `small.log`, `./small.log` and `/data//small.log` are one object with one set of `_id`s. A
+/// copy or a rename is another path, hence another object (its lines are indexed again).
+pub fn local_object(path: &Path) -> std::io::Result<ObjectInfo> {
+    let canonical = std::fs::canonicalize(path)?;
+    Ok(ObjectInfo::local(&canonical.display().to_string()))
 }
 
 /// An S3 error, named by bucket and key, told apart by what the caller can do about it.

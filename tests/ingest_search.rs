@@ -940,3 +940,47 @@ async fn dead_letters_of_colliding_names_never_replace_each_other() {
         }
     }
 }
+
+/// One local file under four spellings (relative, `./`, absolute, `//`) is one object: its
+/// lines are indexed once (issue 12, item 2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_file_under_any_spelling_is_indexed_once() {
+    let Some(servers) = search_servers("spellings") else {
+        return;
+    };
+    let server = &servers[0];
+    let dir = TempDir::new("spellings");
+    let lines = 20u64;
+    std::fs::write(dir.path().join("small.log"), alb_lines(lines as usize, 5)).unwrap();
+    let absolute = dir.path().join("small.log").display().to_string();
+    let doubled = format!("{}//small.log", dir.path().display());
+    let prefix = unique("spellings");
+    let dlq = dir.path().join("dlq").display().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_albingest"))
+        .current_dir(dir.path())
+        .env_remove("ALBINGEST_ENDPOINT")
+        .args(["ingest", "small.log", "./small.log", &absolute, &doubled])
+        .args(["--endpoint", &server.url, "--index-prefix", &prefix])
+        .args([
+            "--dead-letter",
+            &dlq,
+            "--progress",
+            "never",
+            "--concurrency",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "4 objects, {} lines, {0} documents (0 failure documents), {lines} indexed, {} already present",
+            4 * lines,
+            3 * lines
+        )),
+        "{err}"
+    );
+    let client = search_client(&server.url).await;
+    assert_eq!(count(&client, &prefix).await, lines, "{}", server.name);
+}

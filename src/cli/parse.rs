@@ -129,13 +129,13 @@ fn parse_file(
         object: name.clone(),
         source,
     };
-    let source: Box<dyn Read + Send> = if name == "-" {
-        Box::new(io::stdin())
+    let (source, object): (Box<dyn Read + Send>, _) = if name == "-" {
+        (Box::new(io::stdin()), ObjectInfo::local(&name))
     } else {
-        Box::new(File::open(path).map_err(unreadable)?)
+        let object = crate::source::local_object(path).map_err(unreadable)?;
+        (Box::new(File::open(path).map_err(unreadable)?), object)
     };
     let decoded = decode(source).map_err(unreadable)?;
-    let object = ObjectInfo::local(&name);
     let ids = ObjectHash::new(object.bucket.as_deref(), &object.key);
     let encode = |parsed: &ParsedLine, line: &Line, buf: &mut Vec<u8>| {
         if output.bulk {
