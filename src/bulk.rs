@@ -6,6 +6,9 @@ use xxhash_rust::xxh3::xxh3_128;
 use crate::format::LogFormat;
 use crate::parse::ParsedLine;
 
+/// The index suffix of failure documents that have no time but their read time.
+pub const UNDATED_FAILURES: &str = "failed-undated";
+
 /// Index name prefixes by format; failure documents go to `{prefix}-failed-YYYY.MM.DD`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexPrefixes {
@@ -49,9 +52,16 @@ impl IndexPrefixes {
         &self.prefixes
     }
 
-    /// `alb-logs-2026.11.01`, or `alb-logs-failed-2026.11.01` for a failure document.
+    /// `alb-logs-2026.11.01`, or `alb-logs-failed-2026.11.01` for a failure document, or
+    /// `alb-logs-failed-undated` for a failure document without a time of its own in an object
+    /// whose name gives none: its only time is when it was read, and an index chosen by the clock
+    /// would put a re-run's copy beside the first (same `_id`, another index). The index is a
+    /// pure function of the object and the line.
     pub fn index_name(&self, parsed: &ParsedLine) -> String {
         let prefix = self.get(parsed.format);
+        if !parsed.dated {
+            return format!("{prefix}-{UNDATED_FAILURES}");
+        }
         let date = parsed.date().replace('-', ".");
         if parsed.failed {
             format!("{prefix}-failed-{date}")
@@ -195,5 +205,29 @@ mod tests {
         assert!(p.apply("Bad").is_err());
         assert!(p.apply("x=y").is_err());
         assert!(p.apply(".hidden").is_err());
+    }
+
+    #[test]
+    fn the_index_of_a_document_never_depends_on_the_clock() {
+        let prefixes = IndexPrefixes::default();
+        let index_at = |key: &str, now: &str| {
+            let parser = crate::parse::Parser::embedded().fallback_time(now.into());
+            let mut object = crate::object_key::ObjectInfo::s3("b", key);
+            object.read_at = Some(now.into());
+            let failure = parser.failure(&object, "garbage", 0, LogFormat::Alb, "x".into());
+            prefixes.index_name(&failure)
+        };
+        // No time in the line, none in the object's name: the same index on any day.
+        for key in ["manual/upload.log.gz", "local.log"] {
+            let first = index_at(key, "2026-11-01T10:00:00Z");
+            assert_eq!(first, index_at(key, "2027-03-15T23:00:00Z"), "{key}");
+            assert_eq!(first, "alb-logs-failed-undated");
+        }
+        // A name with a window end dates its failures by it.
+        let named = "x_app.lb.1_20261124T1005Z_10.0.0.1_a.log.gz";
+        assert_eq!(
+            index_at(named, "2027-03-15T23:00:00Z"),
+            "alb-logs-failed-2026.11.24"
+        );
     }
 }

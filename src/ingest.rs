@@ -247,7 +247,7 @@ struct ParseEnd {
 /// same (nearly always: one object is five minutes of one load balancer).
 #[derive(Default)]
 struct IndexNames {
-    key: Option<(LogFormat, bool, [u8; 10])>,
+    key: Option<(LogFormat, bool, bool, [u8; 10])>,
     name: String,
 }
 
@@ -256,7 +256,7 @@ impl IndexNames {
         let mut date = [0u8; 10];
         let text = parsed.date().as_bytes();
         date[..text.len().min(10)].copy_from_slice(&text[..text.len().min(10)]);
-        let key = Some((parsed.format, parsed.failed, date));
+        let key = Some((parsed.format, parsed.failed, parsed.dated, date));
         if self.key != key {
             self.key = key;
             self.name = prefixes.index_name(parsed);

@@ -984,3 +984,33 @@ async fn a_local_file_under_any_spelling_is_indexed_once() {
     let client = search_client(&server.url).await;
     assert_eq!(count(&client, &prefix).await, lines, "{}", server.name);
 }
+
+/// A failure document with no time anywhere (a local file's line without one) goes to the
+/// undated failure index, not to today's (issue 12, item 3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_without_any_time_goes_to_the_undated_index() {
+    let Some(servers) = search_servers("undated") else {
+        return;
+    };
+    let server = &servers[0];
+    let dir = TempDir::new("undated");
+    let path = dir.path().join("upload.log");
+    std::fs::write(&path, format!("garbage\n{}", alb_lines(2, 2))).unwrap();
+    let prefix = unique("undated");
+    let setup = Setup::new(&server.url, &prefix, &dir.path().join("dlq"));
+    let summary = setup
+        .ingester()
+        .await
+        .ingest(&Source::File(path), None)
+        .await
+        .unwrap();
+    assert_eq!((summary.indexed, summary.failures), (3, 1), "{summary}");
+    let client = search_client(&server.url).await;
+    assert_eq!(
+        indices(&client, &prefix).await,
+        [
+            (format!("{prefix}-2026.11.01"), 2),
+            (format!("{prefix}-failed-undated"), 1)
+        ]
+    );
+}

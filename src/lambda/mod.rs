@@ -80,7 +80,7 @@ impl IngestFunction {
         let library =
             PatternLibrary::with_overrides(config.patterns_dir.as_deref().map(Path::new))?;
         // Failure documents without a time take the object's read time (`ObjectInfo::read_at`),
-        // not the cold start's.
+        // not the cold start's, as `@timestamp`; their index is `{prefix}-failed-undated`.
         let parser = Parser::new(&library, FormatChoice::Auto)?.keep_original(config.keep_original);
         let ingester = Ingester::connect(IngestOptions {
             parser,

@@ -54,6 +54,10 @@ pub struct ParsedLine<'a> {
     pub document: Document<'a>,
     /// True for a failure document.
     pub failed: bool,
+    /// The time comes from the line or the object's name (always, but for a failure document
+    /// with no time of its own in an object whose name has none: its `@timestamp` is then the
+    /// read time, which must not choose the index).
+    pub dated: bool,
 }
 
 impl ParsedLine<'_> {
@@ -181,6 +185,7 @@ impl Parser {
                     format,
                     document,
                     failed: false,
+                    dated: true,
                 }
             }
             Err(message) => self.failure(object, line, offset, format, message),
@@ -201,6 +206,7 @@ impl Parser {
             .split(' ')
             .take(3)
             .find_map(|t| timestamp::parse(t).map(|t| t.rfc3339));
+        let dated = own_time.is_some() || object.delivery_time.is_some();
         let timestamp = own_time
             .or_else(|| object.delivery_time.as_deref().map(Cow::Borrowed))
             .or_else(|| object.read_at.as_deref().map(Cow::Borrowed))
@@ -216,6 +222,7 @@ impl Parser {
             format,
             document,
             failed: true,
+            dated,
         }
     }
 }
