@@ -78,6 +78,7 @@ pub struct IngestArgs {
     #[arg(
         long,
         env = "ALBINGEST_DEAD_LETTER",
+        hide_env_values = true,
         default_value = "albingest-dead-letter",
         value_name = "DIR|s3://BUCKET/PREFIX"
     )]

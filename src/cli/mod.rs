@@ -47,16 +47,27 @@ pub enum Command {
 }
 
 /// The search server and how to reach it: the flags `ingest`, `setup`, `cleanup` and `report`
-/// share.
+/// share. No option shows its environment value in `--help` (`hide_env_values`): an endpoint
+/// may carry a password.
 #[derive(Debug, Clone, Args)]
 pub struct SearchOptions {
     /// Search server URL (OpenSearch or Elasticsearch), e.g. https://search-x.us-east-1.es.amazonaws.com.
-    #[arg(long, env = "ALBINGEST_ENDPOINT", value_name = "URL")]
+    #[arg(
+        long,
+        env = "ALBINGEST_ENDPOINT",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub endpoint: Option<String>,
 
     /// User for HTTP basic authentication; the password is read from the ALBINGEST_PASSWORD
     /// environment variable only (never a flag, never printed).
-    #[arg(long, env = "ALBINGEST_USERNAME", value_name = "USER")]
+    #[arg(
+        long,
+        env = "ALBINGEST_USERNAME",
+        hide_env_values = true,
+        value_name = "USER"
+    )]
     pub username: Option<String>,
 
     /// Sign requests with AWS SigV4, credentials from the default AWS chain: `es` for Amazon
@@ -162,7 +173,12 @@ pub struct ParseOptions {
 
     /// Directory of pattern files read after the built-in ones; a definition with the same name
     /// replaces the built-in one.
-    #[arg(long, env = "ALBINGEST_PATTERNS_DIR", value_name = "DIR")]
+    #[arg(
+        long,
+        env = "ALBINGEST_PATTERNS_DIR",
+        hide_env_values = true,
+        value_name = "DIR"
+    )]
     pub patterns: Option<PathBuf>,
 
     /// Also keep the raw line in `event.original` (failure documents always keep it). Doubles the

@@ -276,15 +276,16 @@ fn method_name(method: Method) -> &'static str {
 }
 
 /// `https://user:secret@host/` → `https://host/`, for messages about an endpoint that did not
-/// even parse as far as the client.
+/// even parse as far as the client. What does not parse as a URL with a host (`user:pw@host:9200`
+/// parses as scheme `user`, path `pw@host:9200`) loses everything up to its last `@`.
 pub fn redact(endpoint: &str) -> String {
     match Url::parse(endpoint) {
-        Ok(mut url) => {
+        Ok(mut url) if url.has_host() => {
             let _ = url.set_username("");
             let _ = url.set_password(None);
             url.as_str().trim_end_matches('/').to_string()
         }
-        Err(_) => match endpoint.rsplit_once('@') {
+        _ => match endpoint.rsplit_once('@') {
             Some((_, host)) => format!("…@{host}"),
             None => endpoint.to_string(),
         },
@@ -317,6 +318,8 @@ mod tests {
             "https://search.example.com:9200"
         );
         assert!(!redact("not a url admin:s3cret@host").contains("s3cret"));
+        assert_eq!(redact("admin:s3cret@127.0.0.1:9200"), "…@127.0.0.1:9200");
+        assert_eq!(redact("admin:s3cret@"), "…@");
         let auth = Auth::Basic {
             username: "admin".into(),
             password: "s3cret".into(),
