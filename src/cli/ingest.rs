@@ -91,17 +91,17 @@ pub struct IngestArgs {
 
     /// Seconds a batch may spend retrying (429, 5xx, timeouts, connection errors) before its
     /// documents count as unplaced.
-    #[arg(long, default_value_t = 300.0, value_name = "SECONDS")]
-    pub retry_for: f64,
+    #[arg(long, default_value = "300", value_parser = seconds, value_name = "SECONDS")]
+    pub retry_for: Duration,
 
     /// Seconds one `_bulk` request may take.
-    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
-    pub request_timeout: f64,
+    #[arg(long, default_value = "60", value_parser = positive_seconds, value_name = "SECONDS")]
+    pub request_timeout: Duration,
 
     /// Stop after this many seconds: no retry starts and no more lines are read after it; what
     /// is left is reported as unplaced.
-    #[arg(long, value_name = "SECONDS")]
-    pub deadline: Option<f64>,
+    #[arg(long, value_parser = seconds, value_name = "SECONDS")]
+    pub deadline: Option<Duration>,
 
     /// Progress display.
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
@@ -138,9 +138,30 @@ fn parse_size(text: &str) -> Result<usize, String> {
     Ok(bytes)
 }
 
-fn seconds(value: f64, flag: &str) -> Result<Duration, String> {
-    Duration::try_from_secs_f64(value)
-        .map_err(|_| format!("--{flag}: {value} is not a number of seconds"))
+/// The longest time a flag takes: far beyond any real run, and far from the overflow of
+/// `Instant + Duration` (a panic at `1e19`).
+const MAX_SECONDS: f64 = 365.0 * 86_400.0;
+
+/// A number of seconds from 0 to [`MAX_SECONDS`] (fractions allowed).
+fn seconds(text: &str) -> Result<Duration, String> {
+    let out_of_range =
+        || format!("give a number of seconds from 0 to {MAX_SECONDS} (365 days), e.g. 30 or 2.5");
+    let value: f64 = text.trim().parse().map_err(|_| out_of_range())?;
+    if !(0.0..=MAX_SECONDS).contains(&value) {
+        return Err(out_of_range());
+    }
+    Duration::try_from_secs_f64(value).map_err(|_| out_of_range())
+}
+
+/// As [`seconds`], but more than 0.
+fn positive_seconds(text: &str) -> Result<Duration, String> {
+    let duration = seconds(text)?;
+    if duration.is_zero() {
+        return Err(format!(
+            "give a number of seconds above 0 and up to {MAX_SECONDS} (365 days)"
+        ));
+    }
+    Ok(duration)
 }
 
 pub fn run(args: IngestArgs) -> Result<ExitCode, String> {
@@ -152,10 +173,7 @@ type ObjectResult = Result<ObjectSummary, IngestError>;
 
 async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
     let started = Instant::now();
-    let deadline = args
-        .deadline
-        .map(|s| seconds(s, "deadline").map(|d| started + d))
-        .transpose()?;
+    let deadline = args.deadline.map(|d| started + d);
     let inputs = args
         .inputs
         .iter()
@@ -169,8 +187,8 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
         search: (!args.dry_run).then(|| args.search.config()).transpose()?,
         retry: RetryPolicy {
             initial_backoff: Duration::from_millis(args.retry_initial_ms),
-            max_retry_time: seconds(args.retry_for, "retry-for")?,
-            request_timeout: seconds(args.request_timeout, "request-timeout")?,
+            max_retry_time: args.retry_for,
+            request_timeout: args.request_timeout,
             ..RetryPolicy::default()
         },
         batch_bytes: args.batch_bytes,
@@ -180,7 +198,23 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
     })
     .await?;
     if let (Some(client), false) = (ingester.search_client(), args.no_setup) {
-        super::setup::install(client, &ingester.prefixes, &args.templates.options()).await?;
+        // The deadline covers setup too: a server that accepts and never answers must not hold
+        // the run past it.
+        let options = args.templates.options();
+        let install = super::setup::install(client, &ingester.prefixes, &options);
+        match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline.into(), install)
+                .await
+                .map_err(|_| {
+                    format!(
+                        "setup: {}: no answer before the deadline (--deadline {} s); nothing \
+                         was ingested",
+                        client.endpoint(),
+                        args.deadline.unwrap_or_default().as_secs_f64()
+                    )
+                })??,
+            None => install.await?,
+        }
     }
     let s3 = ingester.s3.clone();
     let progress = ingester.progress.clone();
@@ -366,6 +400,21 @@ impl Display {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seconds_in_range() {
+        assert_eq!(seconds("2.5").unwrap(), Duration::from_millis(2500));
+        assert_eq!(seconds("0").unwrap(), Duration::ZERO);
+        assert_eq!(
+            seconds("31536000").unwrap(),
+            Duration::from_secs(31_536_000)
+        );
+        for bad in ["1e19", "31536001", "-1", "NaN", "inf", "", "5s"] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
+        assert!(positive_seconds("0").is_err());
+        assert!(positive_seconds("0.001").is_ok());
+    }
 
     #[test]
     fn sizes() {
