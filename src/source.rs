@@ -267,14 +267,10 @@ pub async fn open(source: &Source, s3: Option<&aws_sdk_s3::Client>) -> Result<Op
                 read_at: info.read_at,
                 ..local_object(path).map_err(unreadable)?
             };
-            let file = std::fs::File::open(path).map_err(unreadable)?;
-            let size = file.metadata().map_err(unreadable)?.len();
-            if file.metadata().map_err(unreadable)?.is_dir() {
-                return Err(unreadable(std::io::Error::other("is a directory")));
-            }
+            let (reader, size) = open_local(path).map_err(unreadable)?;
             Ok(Opened {
                 info,
-                reader: Box::new(file),
+                reader,
                 size: Some(size),
             })
         }
@@ -296,6 +292,49 @@ pub async fn open(source: &Source, s3: Option<&aws_sdk_s3::Client>) -> Result<Op
                 size,
             })
         }
+    }
+}
+
+/// Opens a local file for reading to the size it has now (see [`SizedFile`]); also that size.
+pub fn open_local(path: &Path) -> std::io::Result<(Box<dyn Read + Send>, u64)> {
+    let file = std::fs::File::open(path)?;
+    let metadata = file.metadata()?;
+    if metadata.is_dir() {
+        return Err(std::io::Error::other("is a directory"));
+    }
+    let reader = SizedFile {
+        file,
+        path: path.display().to_string(),
+        size: metadata.len(),
+        read: 0,
+    };
+    Ok((Box::new(reader), metadata.len()))
+}
+
+/// A local file, read to the size it had when opened: ending before it means the file shrank
+/// while it was read (truncated or rewritten in place), and its lines past that point are lost,
+/// so that is an error, not a short object.
+struct SizedFile {
+    file: std::fs::File,
+    path: String,
+    size: u64,
+    read: u64,
+}
+
+impl Read for SizedFile {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.read += n as u64;
+        if n == 0 && !buf.is_empty() && self.read < self.size {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "{}: the file shrank while it was read: {} bytes when opened, {} bytes read",
+                    self.path, self.size, self.read
+                ),
+            ));
+        }
+        Ok(n)
     }
 }
 
@@ -405,6 +444,39 @@ mod tests {
             got[3].starts_with("error: ") && got[3].contains("missing"),
             "{got:?}"
         );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_file_that_shrinks_while_read_is_an_error_naming_both_sizes() {
+        let dir = std::env::temp_dir().join(format!("albingest-shrink-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("plain.log");
+        std::fs::write(&path, vec![b'x'; 300_000]).unwrap();
+        let mut opened = open(&Source::File(path.clone()), None).await.unwrap();
+        let mut head = vec![0; 1000];
+        opened.reader.read_exact(&mut head).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(100_000)
+            .unwrap();
+        let mut rest = Vec::new();
+        let err = opened
+            .reader
+            .read_to_end(&mut rest)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("plain.log") && err.contains("300000") && err.contains("100000"),
+            "{err}"
+        );
+        // A file read whole is fine.
+        let mut opened = open(&Source::File(path.clone()), None).await.unwrap();
+        let mut all = Vec::new();
+        opened.reader.read_to_end(&mut all).unwrap();
+        assert_eq!(all.len(), 100_000);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -1,6 +1,5 @@
 //! `albingest parse`: documents to stdout as NDJSON (or `_bulk` pairs), a summary to stderr.
 
-use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -133,7 +132,10 @@ fn parse_file(
         (Box::new(io::stdin()), ObjectInfo::local(&name))
     } else {
         let object = crate::source::local_object(path).map_err(unreadable)?;
-        (Box::new(File::open(path).map_err(unreadable)?), object)
+        (
+            crate::source::open_local(path).map_err(unreadable)?.0,
+            object,
+        )
     };
     let decoded = decode(source).map_err(unreadable)?;
     let ids = ObjectHash::new(object.bucket.as_deref(), &object.key);
