@@ -120,7 +120,7 @@ struct Output<'a> {
 fn parse_file(
     parser: &Parser,
     output: &Output,
-    path: &PathBuf,
+    path: &std::path::Path,
     out: &mut impl Write,
 ) -> Result<ParseStats, ParseError> {
     let name = path.display().to_string();
