@@ -225,3 +225,46 @@ fn an_endpoint_without_a_scheme_is_named_without_its_credentials() {
     let out = run_with(&["setup", "--dashboards-url", &url], "warn", None);
     assert!(out.contains("127.0.0.1:5601"), "{out}");
 }
+
+/// The Lambda binaries started outside Lambda with a secret in the endpoint and the password:
+/// their configuration and start-up errors name neither.
+#[test]
+fn the_lambda_binaries_print_no_planted_secret() {
+    let closed = free_port();
+    let endpoints = [
+        format!("http://envuser:{}@127.0.0.1:{closed}", ENV_SECRETS[0]),
+        format!("envuser:{}@127.0.0.1:{closed}", ENV_SECRETS[0]),
+    ];
+    for binary in [
+        env!("CARGO_BIN_EXE_albingest-ingest"),
+        env!("CARGO_BIN_EXE_albingest-cleanup"),
+    ] {
+        for endpoint in &endpoints {
+            let output = Command::new(binary)
+                .env("ALBINGEST_ENDPOINT", endpoint)
+                .env("ALBINGEST_AUTH", "basic")
+                .env("ALBINGEST_USERNAME", "envuser")
+                .env("ALBINGEST_PASSWORD", ENV_SECRETS[1])
+                .env("ALBINGEST_DEAD_LETTER", "s3://bucket/dead-letter/")
+                .env("RETENTION_DAYS", "3")
+                .env("AWS_ACCESS_KEY_ID", "AKIDTESTING")
+                .env("AWS_SECRET_ACCESS_KEY", ENV_SECRETS[2])
+                .env("AWS_REGION", "us-east-1")
+                .env("AWS_EC2_METADATA_DISABLED", "true")
+                .env("RUST_LOG", "debug")
+                .env_remove("AWS_LAMBDA_RUNTIME_API")
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            let out = format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert!(!out.trim().is_empty(), "{binary} said nothing");
+            for secret in ENV_SECRETS {
+                assert!(!out.contains(secret), "{binary} printed {secret}:\n{out}");
+            }
+        }
+    }
+}
