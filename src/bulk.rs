@@ -9,7 +9,7 @@ use crate::parse::ParsedLine;
 /// Index name prefixes by format; failure documents go to `{prefix}-failed-YYYY.MM.DD`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexPrefixes {
-    prefixes: [String; 4],
+    prefixes: [String; LogFormat::ALL.len()],
 }
 
 impl Default for IndexPrefixes {

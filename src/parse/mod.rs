@@ -8,6 +8,7 @@ mod alb;
 mod connection;
 mod elb;
 mod fields;
+mod health_check;
 mod nlb;
 mod request;
 
@@ -165,6 +166,7 @@ impl Parser {
                     LogFormat::AlbConnection => connection::build(&fields, &mut document),
                     LogFormat::Nlb => nlb::build(&fields, &mut document),
                     LogFormat::Elb => elb::build(&fields, &mut document),
+                    LogFormat::AlbHealthCheck => health_check::build(&fields, &mut document),
                 };
                 built
                     .map_err(String::from)
@@ -196,7 +198,8 @@ impl Parser {
         format: LogFormat,
         message: String,
     ) -> ParsedLine<'a> {
-        // The line's own time: first token (connection, Classic), second (ALB), third (NLB).
+        // The line's own time: first token (connection, Classic), second (ALB, health check),
+        // third (NLB).
         let own_time = line
             .split(' ')
             .take(3)
@@ -227,7 +230,9 @@ fn provenance<'a>(object: &'a ObjectInfo, offset: u64, format: LogFormat) -> Doc
             kind: "event",
             category: Some(match format {
                 LogFormat::Alb | LogFormat::Elb => &["web"],
-                LogFormat::AlbConnection | LogFormat::Nlb => &["network"],
+                LogFormat::AlbConnection | LogFormat::Nlb | LogFormat::AlbHealthCheck => {
+                    &["network"]
+                }
             }),
             dataset: format.dataset(),
             ..Event::default()

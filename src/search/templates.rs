@@ -24,6 +24,8 @@ const ALB_CONNECTION: &str =
     include_str!("../../deploy/index-templates/alb-connection.index-template.json");
 const NLB: &str = include_str!("../../deploy/index-templates/nlb.index-template.json");
 const ELB: &str = include_str!("../../deploy/index-templates/elb.index-template.json");
+const ALB_HEALTH_CHECK: &str =
+    include_str!("../../deploy/index-templates/alb-health-check.index-template.json");
 
 pub const MAPPINGS_NAME: &str = "albingest-mappings";
 
@@ -58,6 +60,7 @@ fn format_template(format: LogFormat) -> Value {
         LogFormat::AlbConnection => ALB_CONNECTION,
         LogFormat::Nlb => NLB,
         LogFormat::Elb => ELB,
+        LogFormat::AlbHealthCheck => ALB_HEALTH_CHECK,
     })
 }
 
