@@ -192,15 +192,35 @@ mod tests {
             ("conn_log.123456789012_elasticloadbalancing_us-east-2_app.my-lb.1234_20140215T2340Z_10.0.0.1_x.log.gz", Some(LogFormat::AlbConnection)),
             ("123456789012_elasticloadbalancing_us-east-2_net.my-nlb.1234567890abcdef_20181220T0300Z_abcdef12.log.gz", Some(LogFormat::Nlb)),
             ("123456789012_elasticloadbalancing_us-east-2_my-clb_20140215T2340Z_172.160.001.192_20sg8hgm.log", Some(LogFormat::Elb)),
+            // AWS's health check log name holds `_app.` too: it must not be read as an access log.
+            ("health_check_log_123456789012_elasticloadbalancing_us-east-2_app.my-lb.1234567890abcdef_20251121T1005Z_172.31.1.5_a1b2c3d4.log.gz", Some(LogFormat::AlbHealthCheck)),
+            // A load balancer named like a prefix is still an access log.
+            ("123456789012_elasticloadbalancing_us-east-2_app.health_check_log_lb.1234_20251121T1005Z_10.0.0.1_x.log.gz", Some(LogFormat::Alb)),
+            ("123456789012_elasticloadbalancing_us-east-2_app.conn_log_lb.1234_20251121T1005Z_10.0.0.1_x.log.gz", Some(LogFormat::Alb)),
             ("ELBAccessLogTestFile", None),
         ];
+        let hive = "logs/AWSLogs/aws-account-id=123456789012/elasticloadbalancing/region=us-east-2/year=2026/month=09/day=10/";
         for (file, want) in cases {
-            assert_eq!(
-                LogFormat::from_object_name(&format!("{dir}{file}")),
-                want,
-                "{file}"
-            );
+            for dir in [dir, hive, "", "my-own-destination/"] {
+                assert_eq!(
+                    LogFormat::from_object_name(&format!("{dir}{file}")),
+                    want,
+                    "{dir}{file}"
+                );
+            }
         }
+    }
+
+    #[test]
+    fn format_names_parse() {
+        for format in LogFormat::ALL {
+            assert_eq!(format.name().parse::<LogFormat>(), Ok(format));
+        }
+        assert_eq!(
+            "alb-health-check".parse::<FormatChoice>(),
+            Ok(FormatChoice::Fixed(LogFormat::AlbHealthCheck))
+        );
+        assert!("health".parse::<LogFormat>().is_err());
     }
 
     #[test]
@@ -223,6 +243,19 @@ mod tests {
             ),
             LogFormat::Elb
         );
+        for line in [
+            &b"http 2025-10-31T12:44:59.875678Z 0.019584011 172.31.20.97:80 HCLogsTestIPs PASS 200 -"[..],
+            b"lambda 2025-11-21T10:00:00.123456Z 0.215 arn:aws:lambda:us-east-1:1:function:f tg PASS 200 -",
+            b"http 2025-11-21T10:00:02.500000Z - 172.31.20.97:8080 tg FAIL - TimedOut",
+        ] {
+            assert_eq!(LogFormat::sniff(line), LogFormat::AlbHealthCheck);
+        }
+        // An access line's third token is the load balancer, even when it is broken.
+        assert_eq!(
+            LogFormat::sniff(b"http 2025-10-31T12:44:59.875678Z app/x/y 1.2.3.4:5 - 0.1 0.1 0.1"),
+            LogFormat::Alb
+        );
+        assert_eq!(LogFormat::sniff(b"http garbage 0.1"), LogFormat::Alb);
         assert_eq!(LogFormat::sniff(b"garbage"), LogFormat::Alb);
         assert_eq!(LogFormat::sniff(b""), LogFormat::Alb);
     }
