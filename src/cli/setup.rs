@@ -31,7 +31,7 @@ pub struct SetupArgs {
     pub templates: TemplateArgs,
 
     /// Index name prefix: PREFIX for ALB access logs, or FORMAT=PREFIX (alb, alb-connection, nlb,
-    /// elb). Repeatable. The imported index patterns follow the ALB prefix.
+    /// elb, alb-health-check). Repeatable. The imported index patterns follow the ALB prefix.
     #[arg(long = "index-prefix", value_name = "[FORMAT=]PREFIX")]
     pub index_prefixes: Vec<String>,
 

@@ -223,7 +223,8 @@ mod tests {
                 "albingest-alb-logs",
                 "albingest-alb-connection-logs",
                 "albingest-nlb-logs",
-                "albingest-elb-logs"
+                "albingest-elb-logs",
+                "albingest-alb-health-check-logs"
             ]
         );
         assert_eq!(templates[0].1["index_patterns"], json!(["alb-logs-*"]));
