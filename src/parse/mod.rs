@@ -359,6 +359,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_format_is_matched_by_the_fast_plan() {
+        let parser = Parser::embedded();
+        for format in LogFormat::ALL {
+            assert!(parser.pattern(format).has_plan(), "{format}");
+        }
+        // The plan and the whole-line regex agree on health check lines, the short and the long.
+        let pattern = parser.pattern(LogFormat::AlbHealthCheck);
+        let (mut a, mut b) = (pattern.new_captures(), pattern.new_captures());
+        for line in [
+            "http 2025-10-31T12:44:59.875678Z 0.019584011 172.31.20.97:80 HCLogsTestIPs PASS 200 -",
+            "h2 2025-11-21T10:00:03.000000Z 0.004 10.0.1.20:443 tg FAIL 404 ResponseCodeMismatch app/x/1 10.0.0.15 \"-\" x",
+            "http 2025-11-21T10:00:03.000000Z 0.004 10.0.1.20:443 tg FAIL",
+        ] {
+            let plan = pattern.match_line(line.as_bytes(), &mut a).is_ok();
+            assert_eq!(plan, pattern.match_regex(line.as_bytes(), &mut b), "{line}");
+        }
+    }
+
+    #[test]
     fn a_failure_without_a_time_takes_the_names_then_the_read_time_then_the_fallback() {
         let parser = Parser::embedded().fallback_time("2000-01-01T00:00:00Z".into());
         let time = |object: &ObjectInfo| {
