@@ -175,6 +175,62 @@ async fn a_health_check_object_lands_in_its_own_daily_index() {
         .await;
         assert_eq!(in_access_logs, 0, "{}", server.name);
 
+        // The report's target health, over this object alone (its own prefix).
+        let health_prefix = unique("health");
+        let spec = format!("alb-health-check={health_prefix}");
+        let mut isolated = args.to_vec();
+        isolated.extend(["--index-prefix", &spec]);
+        let out = albingest(&isolated, &aws_env(&s3_url));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        get_json(
+            &client,
+            Method::Post,
+            &format!("/{health_prefix}-*/_refresh"),
+            None,
+        )
+        .await;
+        let out = albingest(
+            &[
+                "report",
+                "--endpoint",
+                &server.url,
+                "--since",
+                "all",
+                "--health-check-index-prefix",
+                &health_prefix,
+                "--json",
+            ],
+            &[],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let health = &report["target_health"];
+        assert_eq!(health["index_pattern"], format!("{health_prefix}-*"));
+        assert_eq!(
+            (health["checks"].as_u64(), health["failed"].as_u64()),
+            (Some(5), Some(2))
+        );
+        assert_eq!(
+            health["top_failing_targets"],
+            json!([{"value": "172.31.20.97", "count": 1}, {"value": "172.31.31.9", "count": 1}]),
+            "{}",
+            server.name
+        );
+        assert_eq!(
+            health["top_reason_codes"],
+            json!([{"value": "TargetError", "count": 1}, {"value": "TimedOut", "count": 1}]),
+            "{}",
+            server.name
+        );
+
         // The NLB field AWS renamed: the new name, and the old one as a field alias of it (both
         // servers accept alias fields in queries: "Alias field type", Elasticsearch mapping
         // reference, elastic.co/docs/reference/elasticsearch/mapping-reference/field-alias;
