@@ -187,6 +187,9 @@ mod tests {
         assert_eq!(p.get(LogFormat::Alb), "web");
         assert_eq!(p.get(LogFormat::Nlb), "edge-nlb");
         assert_eq!(p.get(LogFormat::Elb), "elb-logs");
+        assert_eq!(p.get(LogFormat::AlbHealthCheck), "alb-health-check-logs");
+        p.apply("alb-health-check=edge-health").unwrap();
+        assert_eq!(p.get(LogFormat::AlbHealthCheck), "edge-health");
         assert!(p.apply("Bad").is_err());
         assert!(p.apply("x=y").is_err());
         assert!(p.apply(".hidden").is_err());
