@@ -237,7 +237,7 @@ mod tests {
         prefixes.apply("alb-connection=web-connection").unwrap();
         prefixes.apply("nlb=web").unwrap();
         let templates = index_templates(&prefixes, None);
-        assert_eq!(templates.len(), 3, "nlb shares the alb prefix");
+        assert_eq!(templates.len(), 4, "nlb shares the alb prefix");
         let priority = |name: &str| {
             templates.iter().find(|(n, _)| n == name).unwrap().1["priority"]
                 .as_u64()
