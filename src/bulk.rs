@@ -12,7 +12,7 @@ pub const UNDATED_FAILURES: &str = "failed-undated";
 /// Index name prefixes by format; failure documents go to `{prefix}-failed-YYYY.MM.DD`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexPrefixes {
-    prefixes: [String; 4],
+    prefixes: [String; LogFormat::ALL.len()],
 }
 
 impl Default for IndexPrefixes {
@@ -202,6 +202,9 @@ mod tests {
         assert_eq!(p.get(LogFormat::Alb), "web");
         assert_eq!(p.get(LogFormat::Nlb), "edge-nlb");
         assert_eq!(p.get(LogFormat::Elb), "elb-logs");
+        assert_eq!(p.get(LogFormat::AlbHealthCheck), "alb-health-check-logs");
+        p.apply("alb-health-check=edge-health").unwrap();
+        assert_eq!(p.get(LogFormat::AlbHealthCheck), "edge-health");
         assert!(p.apply("Bad").is_err());
         assert!(p.apply("x=y").is_err());
         assert!(p.apply(".hidden").is_err());

@@ -98,7 +98,7 @@ pub struct ObjectSummary {
     /// Request bytes sent to the search server.
     pub bytes_out: u64,
     pub seconds: f64,
-    pub by_format: [u64; 4],
+    pub by_format: [u64; LogFormat::ALL.len()],
     pub dead_letter_locations: Vec<String>,
 }
 

@@ -19,7 +19,7 @@ pub struct ParseStats {
     /// Of which failure documents.
     pub failures: u64,
     /// Documents by format, in [`LogFormat::ALL`] order.
-    pub by_format: [u64; 4],
+    pub by_format: [u64; LogFormat::ALL.len()],
     /// Decompressed bytes read.
     pub bytes: u64,
 }

@@ -149,6 +149,34 @@ mod tests {
     }
 
     #[test]
+    fn the_default_prefixes_cover_the_health_check_indices() {
+        let defaults = crate::bulk::IndexPrefixes::default();
+        let retention = Retention::new(7, defaults.all()).unwrap();
+        let got: Vec<(String, bool)> = retention
+            .judge(
+                [
+                    "alb-health-check-logs-2026.11.01",
+                    "alb-health-check-logs-failed-2026.11.01",
+                    "alb-health-check-logs-2026.11.25",
+                    "alb-logs-2026.11.01",
+                ],
+                day("2026.11.26"),
+            )
+            .into_iter()
+            .map(|v| (v.index, v.delete))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("alb-health-check-logs-2026.11.01".to_string(), true),
+                ("alb-health-check-logs-failed-2026.11.01".to_string(), true),
+                ("alb-health-check-logs-2026.11.25".to_string(), false),
+                ("alb-logs-2026.11.01".to_string(), true),
+            ]
+        );
+    }
+
+    #[test]
     fn deletes_only_dated_indices_of_ours_past_retention() {
         let got = verdicts(
             7,

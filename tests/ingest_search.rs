@@ -578,11 +578,12 @@ async fn cli_loads_the_bundled_samples_and_a_second_run_adds_nothing() {
     assert!(files.len() >= 2, "{files:?}");
     for server in servers {
         let prefix = unique("sample");
-        let (alb, connection) = (
+        let (alb, connection, health_check) = (
             format!("{prefix}-alb"),
             format!("alb-connection={prefix}-conn"),
+            format!("alb-health-check={prefix}-health"),
         );
-        let expected = expected_indices(&files, &[&alb, &connection]);
+        let expected = expected_indices(&files, &[&alb, &connection, &health_check]);
         let total: u64 = expected.iter().map(|(_, n)| n).sum();
         assert!(expected.len() >= 3 && total > 1000, "{expected:?}");
 
@@ -597,6 +598,8 @@ async fn cli_loads_the_bundled_samples_and_a_second_run_adds_nothing() {
             &alb,
             "--index-prefix",
             &connection,
+            "--index-prefix",
+            &health_check,
             "--dead-letter",
             &dlq,
             "--progress",

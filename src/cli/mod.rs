@@ -167,7 +167,7 @@ fn init_logging() {
 #[derive(Debug, Clone, Args)]
 pub struct ParseOptions {
     /// Log format of every line: auto (from the object name, else from each line), alb,
-    /// alb-connection, nlb or elb.
+    /// alb-connection, nlb, elb or alb-health-check.
     #[arg(long, default_value = "auto", value_name = "FORMAT")]
     pub format: FormatChoice,
 
@@ -187,7 +187,8 @@ pub struct ParseOptions {
     pub keep_original: bool,
 
     /// Index name prefix: PREFIX for ALB access logs, or FORMAT=PREFIX (alb, alb-connection, nlb,
-    /// elb). Repeatable. Defaults: alb-logs, alb-connection-logs, nlb-logs, elb-logs.
+    /// elb, alb-health-check). Repeatable. Defaults: alb-logs, alb-connection-logs, nlb-logs,
+    /// elb-logs, alb-health-check-logs.
     #[arg(long = "index-prefix", value_name = "[FORMAT=]PREFIX")]
     pub index_prefixes: Vec<String>,
 }

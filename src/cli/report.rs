@@ -16,7 +16,9 @@ use crate::search::SearchClient;
 the window: requests, status classes, the top URL paths of 5xx responses, target processing time \
 percentiles, top client IPs, user agents and error reasons, and the failure documents in \
 PREFIX-failed-*. One _search (size 0, aggregations) and one _count. A figure the server cannot \
-compute (an aggregation type it lacks) is reported as unavailable, with the server's reason."
+compute (an aggregation type it lacks) is reported as unavailable, with the server's reason. \
+Then the target health from the ALB health check logs in HEALTH_PREFIX-*: checks, failed checks, \
+the failing targets and reason codes (one more _search)."
 )]
 pub struct ReportArgs {
     #[command(flatten)]
@@ -29,6 +31,14 @@ pub struct ReportArgs {
     /// Index prefix of the ALB access logs (documents in PREFIX-*, failures in PREFIX-failed-*).
     #[arg(long, default_value = report::DEFAULT_PREFIX, value_name = "PREFIX")]
     pub index_prefix: String,
+
+    /// Index prefix of the ALB health check logs (the target health figures).
+    #[arg(
+        long,
+        default_value = report::DEFAULT_HEALTH_CHECK_PREFIX,
+        value_name = "HEALTH_PREFIX"
+    )]
+    pub health_check_index_prefix: String,
 
     /// Print the report as JSON (for scripts).
     #[arg(long)]
@@ -43,7 +53,12 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, String> {
     // The same rules as --index-prefix of ingest.
     let mut prefixes = IndexPrefixes::default();
     prefixes.apply(&format!("alb={}", args.index_prefix))?;
-    let options = ReportOptions::new(prefixes.get(LogFormat::Alb), since);
+    prefixes.apply(&format!(
+        "alb-health-check={}",
+        args.health_check_index_prefix
+    ))?;
+    let options = ReportOptions::new(prefixes.get(LogFormat::Alb), since)
+        .health_check_prefix(prefixes.get(LogFormat::AlbHealthCheck));
     let config = args.search.config()?;
     let report = runtime()?.block_on(async {
         let client = SearchClient::connect(&config)

@@ -7,7 +7,6 @@ use clap::Args;
 use super::{runtime, ParseOptions, SearchOptions, TemplateArgs};
 use crate::bulk::IndexPrefixes;
 use crate::dashboards::{self, DashboardsConfig, Flavor};
-use crate::format::LogFormat;
 use crate::search::templates::{self, TemplateOptions};
 use crate::search::SearchClient;
 
@@ -31,7 +30,8 @@ pub struct SetupArgs {
     pub templates: TemplateArgs,
 
     /// Index name prefix: PREFIX for ALB access logs, or FORMAT=PREFIX (alb, alb-connection, nlb,
-    /// elb). Repeatable. The imported index patterns follow the ALB prefix.
+    /// elb, alb-health-check). Repeatable. The imported index patterns follow the ALB and health
+    /// check prefixes.
     #[arg(long = "index-prefix", value_name = "[FORMAT=]PREFIX")]
     pub index_prefixes: Vec<String>,
 
@@ -68,7 +68,7 @@ pub fn run(args: SetupArgs) -> Result<ExitCode, String> {
                 )),
                 None => None,
             },
-            index_prefix: prefixes.get(LogFormat::Alb).to_string(),
+            index_prefixes: prefixes.clone(),
         }),
         None => None,
     };

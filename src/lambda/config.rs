@@ -357,5 +357,9 @@ mod tests {
         assert!(c.retention.prefixes().contains(&"web".to_string()));
         assert!(c.retention.prefixes().contains(&"edge".to_string()));
         assert!(c.retention.prefixes().contains(&"elb-logs".to_string()));
+        assert!(c
+            .retention
+            .prefixes()
+            .contains(&"alb-health-check-logs".to_string()));
     }
 }

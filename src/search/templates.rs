@@ -24,6 +24,8 @@ const ALB_CONNECTION: &str =
     include_str!("../../deploy/index-templates/alb-connection.index-template.json");
 const NLB: &str = include_str!("../../deploy/index-templates/nlb.index-template.json");
 const ELB: &str = include_str!("../../deploy/index-templates/elb.index-template.json");
+const ALB_HEALTH_CHECK: &str =
+    include_str!("../../deploy/index-templates/alb-health-check.index-template.json");
 
 pub const MAPPINGS_NAME: &str = "albingest-mappings";
 
@@ -58,6 +60,7 @@ fn format_template(format: LogFormat) -> Value {
         LogFormat::AlbConnection => ALB_CONNECTION,
         LogFormat::Nlb => NLB,
         LogFormat::Elb => ELB,
+        LogFormat::AlbHealthCheck => ALB_HEALTH_CHECK,
     })
 }
 
@@ -220,7 +223,8 @@ mod tests {
                 "albingest-alb-logs",
                 "albingest-alb-connection-logs",
                 "albingest-nlb-logs",
-                "albingest-elb-logs"
+                "albingest-elb-logs",
+                "albingest-alb-health-check-logs"
             ]
         );
         assert_eq!(templates[0].1["index_patterns"], json!(["alb-logs-*"]));
@@ -233,7 +237,7 @@ mod tests {
         prefixes.apply("alb-connection=web-connection").unwrap();
         prefixes.apply("nlb=web").unwrap();
         let templates = index_templates(&prefixes, None);
-        assert_eq!(templates.len(), 3, "nlb shares the alb prefix");
+        assert_eq!(templates.len(), 4, "nlb shares the alb prefix");
         let priority = |name: &str| {
             templates.iter().find(|(n, _)| n == name).unwrap().1["priority"]
                 .as_u64()

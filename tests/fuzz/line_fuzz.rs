@@ -132,6 +132,7 @@ fn generate(rng: &mut Rng) -> Object {
         4 => Some(LogFormat::AlbConnection),
         5 => Some(LogFormat::Nlb),
         6 => Some(LogFormat::Elb),
+        7 => Some(LogFormat::AlbHealthCheck),
         _ => None,
     };
     let info = object_info(rng, route);
@@ -259,6 +260,9 @@ fn object_info(rng: &mut Rng, route: Option<LogFormat>) -> ObjectInfo {
             "conn_log{}{account}_elasticloadbalancing_{region}_app.{lb}_{tail}",
             pick(rng, &["_", "."])
         ),
+        Some(LogFormat::AlbHealthCheck) => {
+            format!("health_check_log_{account}_elasticloadbalancing_{region}_app.{lb}_{tail}")
+        }
         Some(LogFormat::Nlb) => format!(
             "{account}_elasticloadbalancing_{region}_net.{lb}_{end}_{}.log.gz",
             hex(rng, 8)
