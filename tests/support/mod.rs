@@ -148,6 +148,7 @@ pub async fn search_client(url: &str) -> SearchClient {
         endpoint: url.to_string(),
         auth: Auth::None,
         gzip: false,
+        ca_bundle: None,
     })
     .await
     .unwrap()
