@@ -366,8 +366,13 @@ mod tests {
         .unwrap();
         assert!(c.dry_run);
         assert_eq!(c.retention.days(), 14);
-        assert!(c.retention.prefixes().contains(&"web".to_string()));
-        assert!(c.retention.prefixes().contains(&"edge".to_string()));
-        assert!(c.retention.prefixes().contains(&"elb-logs".to_string()));
+        // Exactly the prefixes named: not also the built-in prefixes of the other formats.
+        assert_eq!(c.retention.prefixes(), ["web", "edge"]);
+        let c = CleanupConfig::from_env(&env(&[base[0], ("RETENTION_DAYS", "14")])).unwrap();
+        assert_eq!(
+            c.retention.prefixes(),
+            ["alb-logs", "alb-connection-logs", "nlb-logs", "elb-logs"],
+            "no prefixes given: the defaults"
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod fault_proxy;
 pub mod lambda;
+pub mod target_profiles;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -247,6 +248,7 @@ impl Setup {
             endpoint: self.endpoint.clone(),
             auth: Auth::None,
             gzip: self.gzip,
+            ca_bundle: None,
         })
         .await
         .unwrap();
