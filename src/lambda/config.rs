@@ -122,7 +122,7 @@ pub fn search(env: &dyn Env) -> Result<SearchConfig, ConfigError> {
         endpoint,
         auth,
         gzip: true,
-        ca_bundle: value(env, "ALBINGEST_CA_BUNDLE").map(Into::into),
+        ca_bundle: None,
     })
 }
 
