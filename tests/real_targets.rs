@@ -733,7 +733,7 @@ async fn setup_fails_naming_a_foreign_template_that_overrides_ours() {
 // ------------------------------------------------------------------ setup without privileges
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ingest_without_template_privileges_goes_on_when_the_templates_exist() {
+async fn ingest_and_report_without_template_privileges_go_on_when_the_templates_exist() {
     let Some(servers) = search_servers("fgac-setup") else {
         return;
     };
@@ -784,6 +784,27 @@ async fn ingest_without_template_privileges_goes_on_when_the_templates_exist() {
                     .send(Method::Post, "/_refresh", &[], &[], None, None)
                     .await;
                 assert_eq!(count(&client, prefix).await, 10, "{}", server.name);
+                // The report names only the role's patterns too.
+                let out = albingest(
+                    args(&[
+                        "report",
+                        "--endpoint",
+                        &proxy.url,
+                        "--index-prefix",
+                        prefix,
+                        "--since",
+                        "all",
+                        "--json",
+                    ]),
+                    vec![],
+                )
+                .await;
+                assert!(
+                    out.status.success(),
+                    "{}: report: {}",
+                    server.name,
+                    text(&out)
+                );
             } else {
                 assert!(!out.status.success(), "{}: {all}", server.name);
                 assert!(
