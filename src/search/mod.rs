@@ -430,6 +430,38 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_missing_or_empty_ca_bundle_is_an_error_naming_the_file() {
+        let empty = std::env::temp_dir().join(format!("connect-empty-{}.pem", std::process::id()));
+        std::fs::write(&empty, "no certificate here\n").unwrap();
+        for path in [empty.clone(), "/nonexistent/ca.pem".into()] {
+            let err = SearchClient::connect(&SearchConfig {
+                endpoint: "https://127.0.0.1:1".into(),
+                auth: Auth::None,
+                gzip: false,
+                ca_bundle: Some(path.clone()),
+            })
+            .await
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains(&path.display().to_string()), "{err}");
+        }
+        let _ = std::fs::remove_file(empty);
+    }
+
+    #[test]
+    fn an_authentication_failure_never_shows_the_answer() {
+        let err = SearchError::Authentication {
+            method: "GET",
+            endpoint: "https://es.example.com".into(),
+            path: "/".into(),
+            auth: format!("{:?}", Auth::ApiKey("c2VjcmV0LWtleQ==".into())),
+        }
+        .to_string();
+        assert!(err.contains("authentication failed"), "{err}");
+        assert!(!err.contains("c2VjcmV0LWtleQ=="), "{err}");
+    }
+
+    #[tokio::test]
     async fn bad_endpoints_are_refused_up_front() {
         for endpoint in ["localhost:9200", "ftp://host", "http://"] {
             let err = SearchClient::connect(&SearchConfig {
