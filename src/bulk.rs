@@ -52,6 +52,23 @@ impl IndexPrefixes {
         &self.prefixes
     }
 
+    /// The prefixes `specs` name (`PREFIX` or `FORMAT=PREFIX`, checked as [`Self::apply`]
+    /// does), and no others: what a cleanup given prefixes may touch. No specs: every default.
+    pub fn named(specs: &[String]) -> Result<Vec<String>, String> {
+        if specs.is_empty() {
+            return Ok(Self::default().all().to_vec());
+        }
+        let mut named: Vec<String> = Vec::new();
+        for spec in specs {
+            Self::default().apply(spec)?;
+            let prefix = spec.split_once('=').map_or(spec.as_str(), |(_, p)| p);
+            if !named.iter().any(|p| p == prefix) {
+                named.push(prefix.to_string());
+            }
+        }
+        Ok(named)
+    }
+
     /// `alb-logs-2026.11.01`, or `alb-logs-failed-2026.11.01` for a failure document, or
     /// `alb-logs-failed-undated` for a failure document without a time of its own in an object
     /// whose name gives none: its only time is when it was read, and an index chosen by the clock

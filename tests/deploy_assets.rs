@@ -22,12 +22,13 @@ const SAM_TEMPLATE: &str = "deploy/sam/template.yaml";
 const TERRAFORM_MAIN: &str = "deploy/terraform/main.tf";
 
 /// The environment the ingest binary reads (the contract in deploy/README.md).
-const INGEST_ENV: [&str; 12] = [
+const INGEST_ENV: [&str; 13] = [
     "ALBINGEST_ENDPOINT",
     "ALBINGEST_AUTH",
     "ALBINGEST_SIGV4_SERVICE",
     "ALBINGEST_USERNAME",
     "ALBINGEST_PASSWORD",
+    "ALBINGEST_API_KEY",
     "ALBINGEST_INDEX_PREFIXES",
     "ALBINGEST_BATCH_BYTES",
     "ALBINGEST_DEAD_LETTER",
@@ -38,12 +39,13 @@ const INGEST_ENV: [&str; 12] = [
 ];
 
 /// The environment the cleanup binary reads.
-const CLEANUP_ENV: [&str; 8] = [
+const CLEANUP_ENV: [&str; 9] = [
     "ALBINGEST_ENDPOINT",
     "ALBINGEST_AUTH",
     "ALBINGEST_SIGV4_SERVICE",
     "ALBINGEST_USERNAME",
     "ALBINGEST_PASSWORD",
+    "ALBINGEST_API_KEY",
     "RETENTION_DAYS",
     "ALBINGEST_INDEX_PREFIXES",
     "DRY_RUN",
@@ -821,4 +823,36 @@ fn terraform_functions_get_exactly_the_contract_environment() {
             "{binary}"
         );
     }
+}
+
+#[test]
+fn serverless_data_access_policy_and_api_key_come_with_both_deployments() {
+    let template = read(SAM_TEMPLATE);
+    let policy = sam_resource(&template, "AossDataAccessPolicy").join("\n");
+    assert!(policy.contains("Type: AWS::OpenSearchServerless::AccessPolicy"));
+    assert!(policy.contains("Condition: CreateAossAccessPolicy"));
+    for permission in [
+        "aoss:WriteDocument",
+        "aoss:CreateCollectionItems",
+        "aoss:DeleteIndex",
+    ] {
+        assert!(policy.contains(permission), "SAM policy lacks {permission}");
+    }
+    assert!(!policy.contains("aoss:*"), "least privilege: no aoss:*");
+    assert!(template.contains("AllowedValues: [sigv4, basic, apikey, none]"));
+    assert!(template.contains("{{resolve:secretsmanager:${ApiKeySecret}}}"));
+
+    let main = read(TERRAFORM_MAIN);
+    assert!(main.contains("resource \"aws_opensearchserverless_access_policy\" \"data\""));
+    for permission in [
+        "aoss:WriteDocument",
+        "aoss:CreateCollectionItems",
+        "aoss:DeleteIndex",
+    ] {
+        assert!(
+            main.contains(permission),
+            "Terraform policy lacks {permission}"
+        );
+    }
+    assert!(main.contains("data \"aws_secretsmanager_secret_version\" \"api_key\""));
 }

@@ -61,7 +61,8 @@ pub struct SearchOptions {
     pub endpoint: Option<String>,
 
     /// User for HTTP basic authentication; the password is read from the ALBINGEST_PASSWORD
-    /// environment variable only (never a flag, never printed).
+    /// environment variable only (never a flag, never printed). For an Elasticsearch API key,
+    /// set ALBINGEST_API_KEY to the encoded key instead (sent as `Authorization: ApiKey …`).
     #[arg(
         long,
         env = "ALBINGEST_USERNAME",
@@ -80,6 +81,11 @@ pub struct SearchOptions {
     #[arg(long, value_name = "REGION")]
     pub aws_region: Option<String>,
 
+    /// PEM file of CA certificates to trust for an https:// endpoint, besides the system's
+    /// (e.g. a self-managed Elasticsearch 8's http_ca.crt).
+    #[arg(long, env = "ALBINGEST_CA_BUNDLE", value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
+
     /// Send `_bulk` bodies uncompressed (by default they are gzip-compressed, and sent plain if
     /// the server refuses that).
     #[arg(long)]
@@ -92,9 +98,21 @@ impl SearchOptions {
             .endpoint
             .clone()
             .ok_or("no search server: give --endpoint URL or set ALBINGEST_ENDPOINT")?;
+        // An Elasticsearch API key only ever comes from the environment: a flag would show in
+        // `ps` and shell history.
+        let api_key = std::env::var("ALBINGEST_API_KEY")
+            .ok()
+            .filter(|k| !k.trim().is_empty());
         let auth = match (&self.aws_sigv4, &self.username) {
             (Some(_), Some(_)) => {
                 return Err("--aws-sigv4 and --username exclude each other".into());
+            }
+            (Some(_), None) | (None, Some(_)) if api_key.is_some() => {
+                return Err(
+                    "ALBINGEST_API_KEY excludes --aws-sigv4 and --username: use one way to \
+                     authenticate"
+                        .into(),
+                );
             }
             (Some(service), None) => Auth::SigV4 {
                 service: service.clone(),
@@ -106,12 +124,13 @@ impl SearchOptions {
                     "--username needs the password in the ALBINGEST_PASSWORD environment variable"
                 })?,
             },
-            (None, None) => Auth::None,
+            (None, None) => api_key.map_or(Auth::None, Auth::ApiKey),
         };
         Ok(SearchConfig {
             endpoint,
             auth,
             gzip: !self.no_gzip,
+            ca_bundle: self.ca_bundle.clone(),
         })
     }
 }
