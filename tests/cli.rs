@@ -36,7 +36,7 @@ fn garbage_gives_one_failure_document_and_exit_0() {
     assert_eq!(docs[0]["tags"][0], "_albingest_parse_failure");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("1 lines, 1 documents, 1 failures"),
+        stderr.contains("1 input, 1 line, 1 document, 1 failure (alb=1)"),
         "{stderr}"
     );
 }
@@ -194,4 +194,102 @@ fn truncated_gzip_keeps_the_lines_before_and_names_the_offset() {
         docs.len()
     );
     assert!(docs.iter().all(|d| d["event"]["kind"] == "event"));
+}
+
+/// A gzip stream of `n` lines cut at two thirds.
+fn truncated_gzip(n: usize) -> Vec<u8> {
+    use flate2::write::GzEncoder;
+    let mut e = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    for _ in 0..n {
+        e.write_all(format!("{LINE}\n").as_bytes()).unwrap();
+    }
+    let gz = e.finish().unwrap();
+    gz[..gz.len() * 2 / 3].to_vec()
+}
+
+fn summary_line(out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    stderr
+        .lines()
+        .find(|l| l.starts_with("albingest parse: "))
+        .unwrap_or_else(|| panic!("no summary in {stderr}"))
+        .to_string()
+}
+
+#[test]
+fn summary_counts_an_input_that_failed_part_way_and_every_input() {
+    let dir = std::env::temp_dir().join(format!("albingest-cli-sum-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cut, good) = (dir.join("cut.log.gz"), dir.join("good.log"));
+    std::fs::write(&cut, truncated_gzip(2000)).unwrap();
+    std::fs::write(&good, format!("{LINE}\n").repeat(1500)).unwrap();
+
+    for threads in ["1", "2"] {
+        let out = albingest(&["parse", "--threads", threads, cut.to_str().unwrap()], b"");
+        assert!(!out.status.success());
+        let written = json_lines(&out).len();
+        assert!(written > 100 && written < 2000, "{written}");
+        assert_eq!(
+            summary_line(&out),
+            format!("albingest parse: 1 input, {written} lines, {written} documents, 0 failures (alb={written}), 1 unreadable")
+        );
+
+        let out = albingest(
+            &[
+                "parse",
+                "--threads",
+                threads,
+                cut.to_str().unwrap(),
+                good.to_str().unwrap(),
+            ],
+            b"",
+        );
+        let written = json_lines(&out).len();
+        assert!(written > 1500, "{written}");
+        assert!(
+            summary_line(&out).starts_with(&format!(
+                "albingest parse: 2 inputs, {written} lines, {written} documents, 0 failures"
+            )),
+            "{}",
+            summary_line(&out)
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn summary_counts_a_partly_read_input() {
+    use std::io::{BufRead, BufReader};
+    // `albingest parse FILE | head -1`: the first document read, then the pipe closed.
+    let input = format!("{LINE}\n").repeat(3000);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_albingest"))
+        .args(["parse", "--threads", "2"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || stdin.write_all(input.as_bytes()).ok());
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    serde_json::from_str::<serde_json::Value>(&first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    assert!(out.status.success());
+    let summary = summary_line(&out);
+    let documents: u64 = summary
+        .split(", ")
+        .find_map(|part| part.strip_suffix(" documents"))
+        .unwrap_or_else(|| panic!("{summary}"))
+        .parse()
+        .unwrap();
+    assert!(documents >= 1 && documents < 3000, "{summary}");
+    assert!(
+        summary.contains(&format!("input, {documents} lines, ")),
+        "{summary}"
+    );
+    assert!(summary.contains("standard output closed"), "{summary}");
 }

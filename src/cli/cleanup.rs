@@ -8,7 +8,7 @@ use crate::cleanup::cleanup;
 use crate::retention::{today, Retention};
 use crate::search::SearchClient;
 
-use super::{runtime, ParseOptions, SearchOptions};
+use super::{print_stdout, runtime, ParseOptions, SearchOptions};
 
 #[derive(Debug, Args)]
 #[command(
@@ -54,14 +54,16 @@ pub fn run(args: CleanupArgs) -> Result<ExitCode, String> {
             .map_err(|e| e.to_string())
     })?;
     if args.json {
-        println!("{}", crate::lambda::report_json(&report));
+        print_stdout(&format!("{}\n", crate::lambda::report_json(&report)))?;
     } else {
+        let mut text = String::new();
         for verdict in &report.verdicts {
-            println!("{verdict}");
+            text.push_str(&format!("{verdict}\n"));
         }
         for (index, error) in &report.failed {
-            println!("FAILED to delete {index}: {error}");
+            text.push_str(&format!("FAILED to delete {index}: {error}\n"));
         }
+        print_stdout(&text)?;
         eprintln!(
             "albingest cleanup: {} {}, {} kept, {} failed{}",
             report.deleted.len(),

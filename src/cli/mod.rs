@@ -140,6 +140,20 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))
 }
 
+/// Writes `text` to standard output. A closed stdout (its reader went away: `| head`, `| true`)
+/// is not an error: the command has nothing more to do there and ends quietly with its own
+/// status, as ripgrep does, instead of panicking as `print!` would.
+pub fn print_stdout(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("writing to standard output: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Log lines on stderr, `warn` and above unless `ALBINGEST_LOG` (or `RUST_LOG`) says otherwise.
 fn init_logging() {
     let filter = std::env::var("ALBINGEST_LOG")

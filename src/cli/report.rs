@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::{runtime, SearchOptions};
+use super::{print_stdout, runtime, SearchOptions};
 use crate::bulk::IndexPrefixes;
 use crate::format::LogFormat;
 use crate::report::{self, ReportOptions, Since};
@@ -56,9 +56,9 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, String> {
     if args.json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| format!("report: cannot write JSON: {e}"))?;
-        println!("{text}");
+        print_stdout(&format!("{text}\n"))?;
     } else {
-        print!("{report}");
+        print_stdout(&report.to_string())?;
     }
     Ok(ExitCode::SUCCESS)
 }
