@@ -29,6 +29,16 @@ impl LogFormat {
         }
     }
 
+    /// `alb, alb-connection, nlb or elb`: the names, for error messages.
+    pub fn names() -> String {
+        let names: Vec<&str> = Self::ALL.iter().map(|f| f.name()).collect();
+        match names.split_last() {
+            Some((last, [])) => last.to_string(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        }
+    }
+
     /// The name used on the command line and in summaries.
     pub fn name(self) -> &'static str {
         match self {
@@ -115,9 +125,7 @@ impl FromStr for LogFormat {
         Self::ALL
             .into_iter()
             .find(|f| f.name() == s)
-            .ok_or_else(|| {
-                format!("unknown format {s:?} (use auto, alb, alb-connection, nlb or elb)")
-            })
+            .ok_or_else(|| format!("unknown format {s:?} (use {})", Self::names()))
     }
 }
 
@@ -135,7 +143,9 @@ impl FromStr for FormatChoice {
         if s == "auto" {
             Ok(Self::Auto)
         } else {
-            s.parse().map(Self::Fixed)
+            s.parse()
+                .map(Self::Fixed)
+                .map_err(|_| format!("unknown format {s:?} (use auto, {})", LogFormat::names()))
         }
     }
 }

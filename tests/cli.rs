@@ -293,3 +293,140 @@ fn summary_counts_a_partly_read_input() {
     );
     assert!(summary.contains("standard output closed"), "{summary}");
 }
+
+/// The options `--help` of `subcommand` lists, each with the text that explains it.
+fn help_options(subcommand: &str) -> Vec<(String, String)> {
+    let out = albingest(&[subcommand, "--help"], b"");
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    let mut options: Vec<(String, String)> = Vec::new();
+    let mut in_options = false;
+    for line in help.lines() {
+        if line == "Options:" {
+            in_options = true;
+            continue;
+        }
+        if !in_options {
+            continue;
+        }
+        if !line.starts_with(' ') && !line.is_empty() {
+            break; // the text after the options
+        }
+        let trimmed = line.trim_start();
+        let is_option = trimmed.starts_with("--") || trimmed.starts_with("-h, ");
+        if is_option && line.len() - trimmed.len() <= 6 {
+            let signature = trimmed.trim_start_matches("-h, ");
+            let name = signature.split([' ', '=']).next().unwrap().to_string();
+            // The explanation follows the signature on the same line (two spaces) or below it.
+            let text = signature
+                .split_once("  ")
+                .map(|(_, text)| text.trim().to_string())
+                .unwrap_or_default();
+            options.push((name, text));
+        } else if let Some((_, text)) = options.last_mut() {
+            text.push(' ');
+            text.push_str(trimmed);
+        }
+    }
+    options
+}
+
+#[test]
+fn each_subcommand_shows_only_the_options_it_uses_each_explained() {
+    let search = ["--endpoint", "--username", "--aws-sigv4", "--aws-region"];
+    let parsing = [
+        "--format",
+        "--patterns",
+        "--keep-original",
+        "--index-prefix",
+    ];
+    let templates = ["--shards", "--replicas", "--refresh-interval"];
+    let expected: [(&str, Vec<&str>); 5] = [
+        ("parse", [&["--bulk", "--threads"][..], &parsing].concat()),
+        (
+            "ingest",
+            [
+                &search[..],
+                &parsing,
+                &templates,
+                &[
+                    "--no-setup",
+                    "--no-gzip",
+                    "--dry-run",
+                    "--concurrency",
+                    "--batch-bytes",
+                    "--in-flight",
+                    "--dead-letter",
+                    "--s3-endpoint",
+                    "--retry-for",
+                    "--request-timeout",
+                    "--deadline",
+                    "--wait-for-server",
+                    "--progress",
+                ],
+            ]
+            .concat(),
+        ),
+        (
+            "setup",
+            [
+                &search[..],
+                &templates,
+                &["--index-prefix", "--dashboards-url", "--dashboards-flavor"],
+            ]
+            .concat(),
+        ),
+        (
+            "cleanup",
+            [
+                &search[..],
+                &["--retention-days", "--prefix", "--dry-run", "--json"],
+            ]
+            .concat(),
+        ),
+        (
+            "report",
+            [&search[..], &["--since", "--index-prefix", "--json"]].concat(),
+        ),
+    ];
+    for (subcommand, want) in expected {
+        let options = help_options(subcommand);
+        let mut got: Vec<&str> = options.iter().map(|(name, _)| name.as_str()).collect();
+        got.retain(|name| *name != "--help");
+        let (mut got_sorted, mut want_sorted) = (got.clone(), want.clone());
+        got_sorted.sort();
+        want_sorted.sort();
+        assert_eq!(got_sorted, want_sorted, "albingest {subcommand} --help");
+        for (name, text) in &options {
+            assert!(
+                text.len() > 10,
+                "albingest {subcommand} --help: {name} is not explained: {text:?}"
+            );
+        }
+    }
+    // Every value of --progress is described.
+    let (_, progress) = help_options("ingest")
+        .into_iter()
+        .find(|(name, _)| name == "--progress")
+        .unwrap();
+    for value in ["- auto:", "- always:", "- never:"] {
+        let described = progress
+            .split_once(value)
+            .is_some_and(|(_, rest)| rest.trim_start().len() > 10);
+        assert!(described, "--progress {value} is not described: {progress}");
+    }
+}
+
+#[test]
+fn a_bad_index_prefix_names_the_option_and_the_formats() {
+    let out = albingest(&["parse", "--index-prefix", "foo=bar"], b"");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    // Every format is valid there but `auto`.
+    assert!(
+        err.contains(r#"--index-prefix foo=bar: unknown format "foo" (use alb, alb-connection, "#)
+            && err.contains(" or ")
+            && !err.contains("auto"),
+        "{err}"
+    );
+}

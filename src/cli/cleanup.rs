@@ -41,7 +41,7 @@ pub struct CleanupArgs {
 }
 
 pub fn run(args: CleanupArgs) -> Result<ExitCode, String> {
-    let prefixes = ParseOptions::prefixes_from(&args.prefixes)?;
+    let prefixes = ParseOptions::prefixes_from("--prefix", &args.prefixes)?;
     let retention =
         Retention::new(args.retention_days, prefixes.all()).map_err(|e| e.to_string())?;
     let config = args.search.config()?;

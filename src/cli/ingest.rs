@@ -16,13 +16,16 @@ use super::{runtime, ParseOptions, SearchOptions, TemplateArgs};
 use crate::ingest::{IngestError, IngestOptions, Ingester, ObjectSummary, Progress};
 use crate::search::bulk_load::DEFAULT_IN_FLIGHT;
 use crate::search::retry::RetryPolicy;
+use crate::search::SearchConfig;
 use crate::source::{self, Input};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProgressMode {
     /// A progress bar when standard error is a terminal, summary lines otherwise.
     Auto,
+    /// Always the progress bar (on standard error), e.g. under `script` or a CI log viewer.
     Always,
+    /// Never a bar: one summary line per object and the retry notices, for logs.
     Never,
 }
 
@@ -56,6 +59,11 @@ pub struct IngestArgs {
     /// Do not install the index templates first.
     #[arg(long)]
     pub no_setup: bool,
+
+    /// Send `_bulk` bodies uncompressed (by default they are gzip-compressed, and sent plain if
+    /// the server refuses that).
+    #[arg(long)]
+    pub no_gzip: bool,
 
     /// Parse and count only; nothing is written (no search server needed).
     #[arg(long)]
@@ -103,7 +111,7 @@ pub struct IngestArgs {
     pub deadline: Option<f64>,
 
     /// Progress display.
-    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto, value_name = "WHEN")]
     pub progress: ProgressMode,
 
     /// Keys per S3 listing page (tests use a small one to exercise pagination).
@@ -165,7 +173,13 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
     let ingester = Ingester::connect(IngestOptions {
         parser: args.options.parser()?,
         prefixes: args.options.index_prefixes()?,
-        search: (!args.dry_run).then(|| args.search.config()).transpose()?,
+        search: (!args.dry_run)
+            .then(|| args.search.config())
+            .transpose()?
+            .map(|config| SearchConfig {
+                gzip: !args.no_gzip,
+                ..config
+            }),
         retry: RetryPolicy {
             initial_backoff: Duration::from_millis(args.retry_initial_ms),
             max_retry_time: seconds(args.retry_for, "retry-for")?,

@@ -68,14 +68,11 @@ pub struct SearchOptions {
     /// AWS region for SigV4 (default: from the AWS configuration chain).
     #[arg(long, value_name = "REGION")]
     pub aws_region: Option<String>,
-
-    /// Send `_bulk` bodies uncompressed (by default they are gzip-compressed, and sent plain if
-    /// the server refuses that).
-    #[arg(long)]
-    pub no_gzip: bool,
 }
 
 impl SearchOptions {
+    /// The server's configuration; `_bulk` bodies gzip-compressed (`ingest --no-gzip` turns that
+    /// off; the other commands send none).
     pub fn config(&self) -> Result<SearchConfig, String> {
         let endpoint = self
             .endpoint
@@ -100,7 +97,7 @@ impl SearchOptions {
         Ok(SearchConfig {
             endpoint,
             auth,
-            gzip: !self.no_gzip,
+            gzip: true,
         })
     }
 }
@@ -201,14 +198,17 @@ impl ParseOptions {
     }
 
     pub fn index_prefixes(&self) -> Result<IndexPrefixes, String> {
-        Self::prefixes_from(&self.index_prefixes)
+        Self::prefixes_from("--index-prefix", &self.index_prefixes)
     }
 
-    /// The prefixes after applying `--index-prefix` values.
-    pub fn prefixes_from(specs: &[String]) -> Result<IndexPrefixes, String> {
+    /// The prefixes after applying the values of `flag` (`--index-prefix`, `--prefix`); an error
+    /// names the flag and the value.
+    pub fn prefixes_from(flag: &str, specs: &[String]) -> Result<IndexPrefixes, String> {
         let mut prefixes = IndexPrefixes::default();
         for spec in specs {
-            prefixes.apply(spec)?;
+            prefixes
+                .apply(spec)
+                .map_err(|e| format!("{flag} {spec}: {e}"))?;
         }
         Ok(prefixes)
     }

@@ -42,7 +42,9 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, String> {
         .map_err(|e: report::SinceError| e.to_string())?;
     // The same rules as --index-prefix of ingest.
     let mut prefixes = IndexPrefixes::default();
-    prefixes.apply(&format!("alb={}", args.index_prefix))?;
+    prefixes
+        .apply(&format!("alb={}", args.index_prefix))
+        .map_err(|e| format!("--index-prefix {}: {e}", args.index_prefix))?;
     let options = ReportOptions::new(prefixes.get(LogFormat::Alb), since);
     let config = args.search.config()?;
     let report = runtime()?.block_on(async {
