@@ -157,13 +157,23 @@ const BLOCK_BYTES: usize = 256 * 1024;
 
 /// Why [`for_each_encoded_block`] stopped before the end, with the counts of the blocks `consume`
 /// took before it: a summary still counts what was written.
-#[derive(Debug, thiserror::Error)]
-#[error("{error}")]
-pub struct Stopped<E: std::error::Error + 'static> {
+#[derive(Debug)]
+pub struct Stopped<E> {
     /// The blocks consumed before the error.
     pub stats: ParseStats,
-    #[source]
     pub error: E,
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for Stopped<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for Stopped<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
 }
 
 /// The parallel form of [`for_each_document`]: a reader thread splits the stream into blocks of
@@ -181,7 +191,7 @@ pub fn for_each_encoded_block<R, E>(
 ) -> Result<ParseStats, Stopped<E>>
 where
     R: Read + Send,
-    E: From<ReadError> + From<io::Error> + std::error::Error + 'static,
+    E: From<ReadError> + From<io::Error>,
 {
     use std::collections::BTreeMap;
     use std::sync::mpsc::sync_channel;

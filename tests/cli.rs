@@ -286,7 +286,7 @@ fn summary_counts_a_partly_read_input() {
         .unwrap_or_else(|| panic!("{summary}"))
         .parse()
         .unwrap();
-    assert!(documents >= 1 && documents < 3000, "{summary}");
+    assert!((1..3000).contains(&documents), "{summary}");
     assert!(
         summary.contains(&format!("input, {documents} lines, ")),
         "{summary}"
