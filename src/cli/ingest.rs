@@ -233,11 +233,13 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
 
     // Listing → workers (a few objects at a time) → results, all through bounded channels.
     let (sources_tx, sources_rx) = mpsc::channel(64);
+    let skipped = Arc::new(source::Skipped::default());
     tokio::spawn(source::enumerate(
         inputs,
         s3,
         args.list_page_size,
         sources_tx,
+        skipped.clone(),
     ));
     let sources_rx = Arc::new(Mutex::new(sources_rx));
     let (results_tx, mut results_rx) = mpsc::channel::<ObjectResult>(64);
@@ -315,6 +317,14 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
             ""
         }
     );
+    if skipped.total() > 0 {
+        eprintln!(
+            "albingest ingest: skipped {} in directories and S3 prefixes: {} (name a file to read \
+             it anyway)",
+            crate::count::count(skipped.total(), "object", "objects"),
+            skipped.describe()
+        );
+    }
     if !total.dead_letter_locations.is_empty() {
         eprintln!(
             "albingest ingest: {} dead-lettered documents, first written to {}",
