@@ -1,4 +1,4 @@
-//! The document one log line becomes (`../shared/docs/documents.md`): ECS names with Elastic's
+//! The document one log line becomes (`docs/documents.md`): ECS names with Elastic's
 //! `aws.elb.*` fields, typed values, absent fields left out.
 //!
 //! Every string borrows from the line; lists are split while they are written, so building a

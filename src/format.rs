@@ -38,6 +38,16 @@ impl LogFormat {
         }
     }
 
+    /// `alb, alb-connection, nlb or elb`: the names, for error messages.
+    pub fn names() -> String {
+        let names: Vec<&str> = Self::ALL.iter().map(|f| f.name()).collect();
+        match names.split_last() {
+            Some((last, [])) => last.to_string(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        }
+    }
+
     /// The name used on the command line and in summaries.
     pub fn name(self) -> &'static str {
         match self {
@@ -143,11 +153,7 @@ impl FromStr for LogFormat {
         Self::ALL
             .into_iter()
             .find(|f| f.name() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown format {s:?} (use auto, alb, alb-connection, nlb, elb or alb-health-check)"
-                )
-            })
+            .ok_or_else(|| format!("unknown format {s:?} (use {})", Self::names()))
     }
 }
 
@@ -165,7 +171,9 @@ impl FromStr for FormatChoice {
         if s == "auto" {
             Ok(Self::Auto)
         } else {
-            s.parse().map(Self::Fixed)
+            s.parse()
+                .map(Self::Fixed)
+                .map_err(|_| format!("unknown format {s:?} (use auto, {})", LogFormat::names()))
         }
     }
 }
@@ -176,6 +184,41 @@ impl fmt::Display for FormatChoice {
             Self::Auto => f.write_str("auto"),
             Self::Fixed(format) => format.fmt(f),
         }
+    }
+}
+
+/// Why a directory or S3-prefix walk leaves an object out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NotALog {
+    /// The name is none of the load balancer log names (`README.md`, `ELBAccessLogTestFile`).
+    Name,
+    /// A load balancer log name, but not `.log` or `.log.gz` (a copy, a partial download).
+    Extension,
+}
+
+impl fmt::Display for NotALog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Name => "not a load balancer log name",
+            Self::Extension => "not .log or .log.gz",
+        })
+    }
+}
+
+/// Whether a walk (a directory, an S3 prefix) takes the object `key`: its file name is a load
+/// balancer log name ([`LogFormat::from_object_name`], and the ALB health check log's
+/// `health_check_log_…` shape) ending in `.log` or `.log.gz`. An object named explicitly is read
+/// whatever its name; this rule is only for what a walk finds.
+pub fn walk_takes(key: &str) -> Result<(), NotALog> {
+    let file = key.rsplit('/').next().unwrap_or(key);
+    let named =
+        LogFormat::from_object_name(file).is_some() || file.starts_with("health_check_log_");
+    if !named {
+        Err(NotALog::Name)
+    } else if !(file.ends_with(".log") || file.ends_with(".log.gz")) {
+        Err(NotALog::Extension)
+    } else {
+        Ok(())
     }
 }
 
@@ -221,6 +264,31 @@ mod tests {
             Ok(FormatChoice::Fixed(LogFormat::AlbHealthCheck))
         );
         assert!("health".parse::<LogFormat>().is_err());
+    }
+
+    #[test]
+    fn walks_take_load_balancer_log_names_only() {
+        let dir = "AWSLogs/123456789012/elasticloadbalancing/us-east-2/2016/05/01/";
+        for file in [
+            "123456789012_elasticloadbalancing_us-east-2_app.my-lb.1234567890abcdef_20140215T2340Z_172.160.001.192_20sg8hgm.log.gz",
+            "conn_log_123456789012_elasticloadbalancing_us-east-2_app.my-lb.1234567890abcdef_20140215T2340Z_10.0.0.1_20sg8hgm.log.gz",
+            "123456789012_elasticloadbalancing_us-east-2_net.my-nlb.1234567890abcdef_20181220T0300Z_abcdef12.log.gz",
+            "123456789012_elasticloadbalancing_us-east-2_my-clb_20140215T2340Z_172.160.001.192_20sg8hgm.log",
+            "health_check_log_123456789012_elasticloadbalancing_us-east-2_app.my-lb.1234567890abcdef_20251121T1005Z_172.31.1.5_a1b2c3d4.log.gz",
+        ] {
+            assert_eq!(walk_takes(&format!("{dir}{file}")), Ok(()), "{file}");
+        }
+        assert_eq!(walk_takes("samples/README.md"), Err(NotALog::Name));
+        assert_eq!(
+            walk_takes(&format!("{dir}ELBAccessLogTestFile")),
+            Err(NotALog::Name)
+        );
+        assert_eq!(
+            walk_takes("x/123456789012_elasticloadbalancing_us-east-2_app.lb.1_20140215T2340Z_1.2.3.4_a.log.gz.part"),
+            Err(NotALog::Extension)
+        );
+        // The folder's name does not count, only the file's.
+        assert_eq!(walk_takes("logs_app.x/notes.txt"), Err(NotALog::Name));
     }
 
     #[test]

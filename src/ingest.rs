@@ -125,18 +125,19 @@ impl ObjectSummary {
 
     /// The counts as one line (no object name, no time).
     pub fn counts(&self) -> String {
+        use crate::count::count;
         format!(
-            "{} lines, {} documents ({} failure documents), {} indexed, {} already present, {} dead-lettered, {} unplaced, {} retries, {} bytes in, {} bytes out",
-            self.lines,
-            self.documents,
-            self.failures,
+            "{}, {} ({}), {} indexed, {} already present, {} dead-lettered, {} unplaced, {}, {} in, {} out",
+            count(self.lines, "line", "lines"),
+            count(self.documents, "document", "documents"),
+            count(self.failures, "failure document", "failure documents"),
             self.indexed,
             self.already_present,
             self.dead_lettered,
             self.unplaced,
-            self.retries,
-            self.bytes_in,
-            self.bytes_out,
+            count(self.retries, "retry", "retries"),
+            count(self.bytes_in, "byte", "bytes"),
+            count(self.bytes_out, "byte", "bytes"),
         )
     }
 }
@@ -634,5 +635,29 @@ impl ParseJob<'_> {
         }
         *sent += documents;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+
+    #[test]
+    fn counts_use_the_singular_for_one() {
+        let one = ObjectSummary {
+            lines: 1,
+            documents: 1,
+            failures: 1,
+            indexed: 1,
+            retries: 1,
+            bytes_in: 1,
+            bytes_out: 2,
+            ..ObjectSummary::default()
+        };
+        assert_eq!(
+            one.counts(),
+            "1 line, 1 document (1 failure document), 1 indexed, 0 already present, \
+             0 dead-lettered, 0 unplaced, 1 retry, 1 byte in, 2 bytes out"
+        );
     }
 }

@@ -9,6 +9,7 @@
 pub mod bulk;
 pub mod cleanup;
 pub mod cli;
+pub mod count;
 pub mod dashboards;
 pub mod decompress;
 pub mod document;

@@ -214,6 +214,19 @@ pub struct Report {
     pub unavailable: Vec<Unavailable>,
     /// Figures that are there but may be incomplete (shards that failed, a timeout).
     pub warnings: Vec<String>,
+    /// Set when a window (not `all`) holds no request: where the documents are.
+    pub empty_window: Option<EmptyWindow>,
+}
+
+/// A window without requests: the newest ALB access log document, and the `--since` that would
+/// show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EmptyWindow {
+    /// `@timestamp` of the newest ALB access log document in the indices; `null` when there is
+    /// none at all.
+    pub newest: Option<String>,
+    /// The shortest whole `--since` (minutes, hours or days) that includes it.
+    pub suggested_since: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -536,6 +549,23 @@ pub async fn report(client: &SearchClient, options: &ReportOptions) -> Result<Re
             reason,
         }),
     }
+    if report.requests == 0 && options.since != Since::All {
+        match newest_request(client, options).await {
+            Ok(newest) => {
+                let suggested_since = newest
+                    .as_deref()
+                    .and_then(crate::timestamp::parse)
+                    .map(|t| suggest_since(options.now, t.epoch_micros.div_euclid(1_000_000)));
+                report.empty_window = Some(EmptyWindow {
+                    newest,
+                    suggested_since,
+                });
+            }
+            Err(reason) => report
+                .warnings
+                .push(format!("the newest document could not be found: {reason}")),
+        }
+    }
     Ok(report)
 }
 
@@ -607,6 +637,56 @@ async fn target_health(
             parse_target_health(&json!({"hits": {"total": 0}}), options, warnings)
         }
         Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The body of the search for the newest ALB access log document (the report's query without
+/// its window).
+pub fn newest_body() -> Value {
+    json!({
+        "size": 1,
+        "sort": [{"@timestamp": {"order": "desc"}}],
+        "_source": ["@timestamp"],
+        "query": {"bool": {
+            "filter": [{"term": {"event.dataset": "aws.elb_logs"}}],
+            "must_not": [{"term": {"event.kind": "pipeline_error"}}],
+        }},
+    })
+}
+
+/// `@timestamp` of the newest ALB access log document, `None` when there is none.
+async fn newest_request(
+    client: &SearchClient,
+    options: &ReportOptions,
+) -> Result<Option<String>, String> {
+    let path = format!("/{}/_search", options.index_pattern());
+    match client
+        .json(Method::Post, &path, Some(&newest_body()), TIMEOUT)
+        .await
+    {
+        Ok(answer) => {
+            let value: Value = serde_json::from_slice(&answer.body)
+                .map_err(|e| format!("POST {path}: answer is not JSON ({e}): {}", answer.text()))?;
+            Ok(value["hits"]["hits"][0]["_source"]["@timestamp"]
+                .as_str()
+                .map(str::to_string))
+        }
+        Err(SearchError::Status { status: 404, .. }) => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The shortest whole `--since` that reaches back to `newest` from `now` (both epoch seconds):
+/// minutes up to 90, hours up to 48, days beyond.
+pub fn suggest_since(now: i64, newest: i64) -> String {
+    let age = (now - newest).max(0) as u64 + 1;
+    let up = |unit: u64| age.div_ceil(unit);
+    if up(60) <= 90 {
+        format!("{}m", up(60))
+    } else if up(3_600) <= 48 {
+        format!("{}h", up(3_600))
+    } else {
+        format!("{}d", up(86_400))
     }
 }
 
@@ -747,6 +827,7 @@ pub fn parse_search(
         target_health: None,
         unavailable: Vec::new(),
         warnings: Vec::new(),
+        empty_window: None,
     };
     if relation.is_some_and(|r| r != "eq") {
         report.warnings.push(format!(
@@ -1139,6 +1220,25 @@ impl fmt::Display for Report {
                 self.index_pattern, self.endpoint
             )?,
         }
+        if let Some(empty) = &self.empty_window {
+            match (&empty.newest, &empty.suggested_since) {
+                (Some(newest), Some(since)) => writeln!(
+                    f,
+                    "  No requests in this window. The newest ALB access log document is from \
+                     {newest}: --since {since} shows it."
+                )?,
+                (Some(newest), None) => writeln!(
+                    f,
+                    "  No requests in this window. The newest ALB access log document is from \
+                     {newest}."
+                )?,
+                (None, _) => writeln!(
+                    f,
+                    "  No requests in this window, and no ALB access log documents in {} at all.",
+                    self.index_pattern
+                )?,
+            }
+        }
         writeln!(f)?;
         let failures = match self.failures {
             Some(n) => thousands(n),
@@ -1303,6 +1403,17 @@ impl fmt::Display for Report {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn suggested_windows_reach_the_newest_document() {
+        let now = 1_000_000;
+        assert_eq!(suggest_since(now, now - 30), "1m");
+        assert_eq!(suggest_since(now, now - 3_600), "61m");
+        assert_eq!(suggest_since(now, now - 2 * 3_600), "3h");
+        assert_eq!(suggest_since(now, now - 7 * 86_400 - 5), "8d");
+        // A newest document in the future (clock skew) still gets a window.
+        assert_eq!(suggest_since(now, now + 100), "1m");
+    }
+
     use super::*;
 
     const NOW: i64 = 1_795_662_000; // 2026-11-26T03:00:00Z

@@ -1,5 +1,5 @@
 //! Golden tests of the parser: log lines in, documents out, checked against the document contract
-//! (`../shared/docs/documents.md`).
+//! (`docs/documents.md`).
 //!
 //! Each case group is a fixture `tests/fixtures/golden/NAME.log` with `NAME.expected.ndjson`
 //! beside it: one expected document per non-empty input line, in the same order. The expected

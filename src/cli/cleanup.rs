@@ -9,7 +9,7 @@ use crate::cleanup::{cleanup, CleanupOptions};
 use crate::retention::{today, Retention};
 use crate::search::SearchClient;
 
-use super::{runtime, SearchOptions};
+use super::{print_stdout, runtime, SearchOptions};
 
 #[derive(Debug, Args)]
 #[command(
@@ -50,7 +50,7 @@ pub struct CleanupArgs {
 }
 
 pub fn run(args: CleanupArgs) -> Result<ExitCode, String> {
-    let prefixes = IndexPrefixes::named(&args.prefixes)?;
+    let prefixes = IndexPrefixes::named(&args.prefixes).map_err(|e| format!("--prefix: {e}"))?;
     let retention = Retention::new(args.retention_days, &prefixes).map_err(|e| e.to_string())?;
     let config = args.search.config()?;
     let report = runtime()?.block_on(async {
@@ -66,14 +66,16 @@ pub fn run(args: CleanupArgs) -> Result<ExitCode, String> {
             .map_err(|e| e.to_string())
     })?;
     if args.json {
-        println!("{}", crate::lambda::report_json(&report));
+        print_stdout(&format!("{}\n", crate::lambda::report_json(&report)))?;
     } else {
+        let mut text = String::new();
         for verdict in &report.verdicts {
-            println!("{verdict}");
+            text.push_str(&format!("{verdict}\n"));
         }
         for (index, error) in &report.failed {
-            println!("FAILED to delete {index}: {error}");
+            text.push_str(&format!("FAILED to delete {index}: {error}\n"));
         }
+        print_stdout(&text)?;
         eprintln!(
             "albingest cleanup: {} {}, {} kept, {} failed{}",
             report.deleted.len(),

@@ -85,14 +85,11 @@ pub struct SearchOptions {
     /// (e.g. a self-managed Elasticsearch 8's http_ca.crt).
     #[arg(long, env = "ALBINGEST_CA_BUNDLE", value_name = "FILE")]
     pub ca_bundle: Option<PathBuf>,
-
-    /// Send `_bulk` bodies uncompressed (by default they are gzip-compressed, and sent plain if
-    /// the server refuses that).
-    #[arg(long)]
-    pub no_gzip: bool,
 }
 
 impl SearchOptions {
+    /// The server's configuration; `_bulk` bodies gzip-compressed (`ingest --no-gzip` turns that
+    /// off; the other commands send none).
     pub fn config(&self) -> Result<SearchConfig, String> {
         let endpoint = self
             .endpoint
@@ -129,7 +126,7 @@ impl SearchOptions {
         Ok(SearchConfig {
             endpoint,
             auth,
-            gzip: !self.no_gzip,
+            gzip: true,
             ca_bundle: self.ca_bundle.clone(),
         })
     }
@@ -168,6 +165,20 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+/// Writes `text` to standard output. A closed stdout (its reader went away: `| head`, `| true`)
+/// is not an error: the command has nothing more to do there and ends quietly with its own
+/// status, as ripgrep does, instead of panicking as `print!` would.
+pub fn print_stdout(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("writing to standard output: {e}"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Log lines on stderr, `warn` and above unless `ALBINGEST_LOG` (or `RUST_LOG`) says otherwise.
@@ -223,14 +234,17 @@ impl ParseOptions {
     }
 
     pub fn index_prefixes(&self) -> Result<IndexPrefixes, String> {
-        Self::prefixes_from(&self.index_prefixes)
+        Self::prefixes_from("--index-prefix", &self.index_prefixes)
     }
 
-    /// The prefixes after applying `--index-prefix` values.
-    pub fn prefixes_from(specs: &[String]) -> Result<IndexPrefixes, String> {
+    /// The prefixes after applying the values of `flag` (`--index-prefix`, `--prefix`); an error
+    /// names the flag and the value.
+    pub fn prefixes_from(flag: &str, specs: &[String]) -> Result<IndexPrefixes, String> {
         let mut prefixes = IndexPrefixes::default();
         for spec in specs {
-            prefixes.apply(spec)?;
+            prefixes
+                .apply(spec)
+                .map_err(|e| format!("{flag} {spec}: {e}"))?;
         }
         Ok(prefixes)
     }

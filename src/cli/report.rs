@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::{runtime, SearchOptions};
+use super::{print_stdout, runtime, SearchOptions};
 use crate::bulk::IndexPrefixes;
 use crate::format::LogFormat;
 use crate::report::{self, ReportOptions, Since};
@@ -52,11 +52,15 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, String> {
         .map_err(|e: report::SinceError| e.to_string())?;
     // The same rules as --index-prefix of ingest.
     let mut prefixes = IndexPrefixes::default();
-    prefixes.apply(&format!("alb={}", args.index_prefix))?;
-    prefixes.apply(&format!(
-        "alb-health-check={}",
-        args.health_check_index_prefix
-    ))?;
+    prefixes
+        .apply(&format!("alb={}", args.index_prefix))
+        .map_err(|e| format!("--index-prefix {}: {e}", args.index_prefix))?;
+    prefixes
+        .apply(&format!(
+            "alb-health-check={}",
+            args.health_check_index_prefix
+        ))
+        .map_err(|e| format!("--health-check-index-prefix {}: {e}", args.health_check_index_prefix))?;
     let options = ReportOptions::new(prefixes.get(LogFormat::Alb), since)
         .health_check_prefix(prefixes.get(LogFormat::AlbHealthCheck));
     let config = args.search.config()?;
@@ -71,9 +75,9 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, String> {
     if args.json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| format!("report: cannot write JSON: {e}"))?;
-        println!("{text}");
+        print_stdout(&format!("{text}\n"))?;
     } else {
-        print!("{report}");
+        print_stdout(&report.to_string())?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -53,7 +53,7 @@ pub struct SetupArgs {
 }
 
 pub fn run(args: SetupArgs) -> Result<ExitCode, String> {
-    let prefixes = ParseOptions::prefixes_from(&args.index_prefixes)?;
+    let prefixes = ParseOptions::prefixes_from("--index-prefix", &args.index_prefixes)?;
     let options = args.templates.options();
     let dashboards = match &args.dashboards_url {
         Some(url) => Some(DashboardsConfig {

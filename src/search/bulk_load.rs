@@ -23,7 +23,7 @@ use serde::Deserialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::dead_letter::{DeadItem, DeadLetter};
-use super::retry::{Backoff, RetryPolicy};
+use super::retry::{Backoff, RetryBoard, RetryPolicy};
 use super::SearchClient;
 use crate::object_key::ObjectInfo;
 
@@ -332,6 +332,8 @@ pub struct BulkLoader {
     /// and, with them, the memory batches hold, however many objects run at once.
     slots: Arc<Semaphore>,
     dead_letter: DeadLetter,
+    /// What the batches waiting to retry say, for a display.
+    retries: Arc<RetryBoard>,
 }
 
 /// The answer to a `_bulk` request, reduced by `filter_path` to what is read here.
@@ -412,7 +414,13 @@ impl BulkLoader {
             policy,
             slots: Arc::new(Semaphore::new(in_flight.max(1))),
             dead_letter,
+            retries: Arc::default(),
         }
+    }
+
+    /// What the batches waiting to retry say now (read by a progress display).
+    pub fn retry_board(&self) -> Arc<RetryBoard> {
+        self.retries.clone()
     }
 
     pub fn client(&self) -> &SearchClient {
@@ -551,7 +559,9 @@ impl BulkLoader {
                         reason = %last_reason,
                         "retrying"
                     );
+                    let waiting = self.retries.wait(&last_reason, backoff.gives_up_at());
                     tokio::time::sleep(wait).await;
+                    drop(waiting);
                     outcome.retries += 1;
                     to_retry.sort_unstable();
                     work.push(to_retry);
