@@ -351,6 +351,24 @@ mod tests {
     }
 
     #[test]
+    fn api_key_auth_needs_the_key_and_never_shows_it() {
+        let base = [
+            ("ALBINGEST_ENDPOINT", "https://es.example.com"),
+            ("ALBINGEST_AUTH", "apikey"),
+        ];
+        let e = search(&env(&base)).unwrap_err();
+        assert_eq!(e.variable, "ALBINGEST_API_KEY");
+        let c = search(&env(&[
+            base[0],
+            base[1],
+            ("ALBINGEST_API_KEY", "c2VjcmV0OmtleQ=="),
+        ]))
+        .unwrap();
+        assert!(matches!(&c.auth, Auth::ApiKey(k) if k == "c2VjcmV0OmtleQ=="));
+        assert!(!format!("{c:?}").contains("c2VjcmV0OmtleQ=="));
+    }
+
+    #[test]
     fn cleanup_needs_a_retention_of_a_day_or_more() {
         let base = [("ALBINGEST_ENDPOINT", "http://x")];
         let e = CleanupConfig::from_env(&env(&base)).unwrap_err();

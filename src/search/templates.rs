@@ -126,8 +126,9 @@ pub enum SetupError {
          (OpenSearch security: cluster permissions \"indices:admin/index_template/put\" and \
          \"cluster:admin/component_template/put\", or the action group \
          \"cluster_manage_index_templates\"; Elasticsearch: \"manage_index_templates\"; \
-         OpenSearch Serverless: \"aoss:UpdateIndex\" and \"aoss:DescribeIndex\" on the \
-         index pattern), or run `albingest setup` with an identity that has it"
+         OpenSearch Serverless: \"aoss:CreateCollectionItems\", \"aoss:UpdateCollectionItems\" \
+         and \"aoss:DescribeCollectionItems\" on the collection), or run `albingest setup` with \
+         an identity that has it"
     )]
     Forbidden {
         endpoint: String,
