@@ -424,7 +424,12 @@ fn each_subcommand_shows_only_the_options_it_uses_each_explained() {
             "report",
             [
                 &search[..],
-                &["--since", "--index-prefix", "--health-check-index-prefix", "--json"],
+                &[
+                    "--since",
+                    "--index-prefix",
+                    "--health-check-index-prefix",
+                    "--json",
+                ],
             ]
             .concat(),
         ),

@@ -198,8 +198,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         .ok()
         .filter(|n| (0.0..=MAX_SECONDS).contains(&(n * scale)))
         .and_then(|n| Duration::try_from_secs_f64(n * scale).ok())
-        .ok_or_else(|| format!("{text:?}: use e.g. 30s, 5m or 1h"))
-}
+        .ok_or_else(|| format!("{text:?}: use e.g. 30s, 5m or 1h (up to 365 days)"))
 }
 
 pub fn run(args: IngestArgs) -> Result<ExitCode, String> {

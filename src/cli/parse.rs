@@ -169,7 +169,8 @@ fn parse_file(
         crate::source::local_object(path)
             .and_then(|object| Ok((crate::source::open_local(path)?.0, object)))
     };
-    let (decoded, object) = match opened.and_then(|(source, object)| Ok((decode(source)?, object))) {
+    let (decoded, object) = match opened.and_then(|(source, object)| Ok((decode(source)?, object)))
+    {
         Ok(opened) => opened,
         Err(e) => return (ParseStats::default(), Err(unreadable(e).into())),
     };

@@ -60,7 +60,12 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, String> {
             "alb-health-check={}",
             args.health_check_index_prefix
         ))
-        .map_err(|e| format!("--health-check-index-prefix {}: {e}", args.health_check_index_prefix))?;
+        .map_err(|e| {
+            format!(
+                "--health-check-index-prefix {}: {e}",
+                args.health_check_index_prefix
+            )
+        })?;
     let options = ReportOptions::new(prefixes.get(LogFormat::Alb), since)
         .health_check_prefix(prefixes.get(LogFormat::AlbHealthCheck));
     let config = args.search.config()?;

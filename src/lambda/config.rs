@@ -389,7 +389,13 @@ mod tests {
         let c = CleanupConfig::from_env(&env(&[base[0], ("RETENTION_DAYS", "14")])).unwrap();
         assert_eq!(
             c.retention.prefixes(),
-            ["alb-logs", "alb-connection-logs", "nlb-logs", "elb-logs", "alb-health-check-logs"],
+            [
+                "alb-logs",
+                "alb-connection-logs",
+                "nlb-logs",
+                "elb-logs",
+                "alb-health-check-logs"
+            ],
             "no prefixes given: the defaults"
         );
     }
