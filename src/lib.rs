@@ -9,6 +9,7 @@
 pub mod bulk;
 pub mod cleanup;
 pub mod cli;
+pub mod compress;
 pub mod dashboards;
 pub mod decompress;
 pub mod document;
