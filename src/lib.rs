@@ -4,11 +4,13 @@
 //! object source → [`decompress`] → [`lines`] → [`parse`] (with [`grok`] patterns) →
 //! [`document`] → [`bulk`] → search server. [`pipeline`] strings the stages together for one
 //! object; [`source`] opens objects (local files, S3), [`ingest`] takes one object end to end into
-//! the search server ([`search`]); [`cli`] is the command line.
+//! the search server ([`search`]), whose `_bulk` bodies [`compress`] gzips; [`cli`] is the command
+//! line.
 
 pub mod bulk;
 pub mod cleanup;
 pub mod cli;
+pub mod compress;
 pub mod count;
 pub mod dashboards;
 pub mod decompress;

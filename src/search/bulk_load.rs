@@ -11,12 +11,10 @@
 //! | deadline / retries exhausted / request refused (401, 403 …) | unplaced: the caller fails the object |
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use flate2::write::GzEncoder;
 use opensearch::http::headers::{HeaderValue, CONTENT_ENCODING, CONTENT_TYPE};
 use opensearch::http::Method;
 use serde::Deserialize;
@@ -25,6 +23,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::dead_letter::{DeadItem, DeadLetter};
 use super::retry::{Backoff, RetryBoard, RetryPolicy};
 use super::SearchClient;
+use crate::compress::{gunzip, gzip};
 use crate::object_key::ObjectInfo;
 
 /// Default upper bound of a `_bulk` body (uncompressed): large enough to amortize the request,
@@ -91,8 +90,8 @@ impl Batch {
         match &self.body {
             Body::Plain(plain) => plain.clone(),
             Body::Gzipped(gzipped) => {
-                let (gzipped, size) = (gzipped.clone(), self.plain_bytes);
-                off_async_threads(move || gunzip(&gzipped, size)).await
+                let gzipped = gzipped.clone();
+                off_async_threads(move || gunzip(&gzipped)).await
             }
         }
     }
@@ -227,27 +226,6 @@ impl BatchBuilder {
             plain_bytes,
         })
     }
-}
-
-fn gzip(data: &[u8]) -> Bytes {
-    // Level 1: NDJSON of logs compresses ~8× at that level already; higher levels cost CPU that
-    // the parser needs more.
-    let mut encoder = GzEncoder::new(
-        Vec::with_capacity(data.len() / 6),
-        flate2::Compression::fast(),
-    );
-    encoder
-        .write_all(data)
-        .expect("writing to a Vec cannot fail");
-    Bytes::from(encoder.finish().expect("writing to a Vec cannot fail"))
-}
-
-fn gunzip(gzipped: &[u8], size: usize) -> Bytes {
-    let mut plain = Vec::with_capacity(size);
-    flate2::read::GzDecoder::new(gzipped)
-        .read_to_end(&mut plain)
-        .expect("a body this process compressed in memory");
-    Bytes::from(plain)
 }
 
 /// Documents that could not be placed (neither indexed nor dead-lettered), by reason.
@@ -678,7 +656,7 @@ mod tests {
     fn gunzip_or_plain(batch: &Batch) -> Bytes {
         match &batch.body {
             Body::Plain(plain) => plain.clone(),
-            Body::Gzipped(gzipped) => gunzip(gzipped, 0),
+            Body::Gzipped(gzipped) => gunzip(gzipped),
         }
     }
 
@@ -731,7 +709,7 @@ mod tests {
         let Body::Gzipped(gzipped) = &big.body else {
             panic!("a gzip builder makes gzip bodies")
         };
-        let plain = gunzip(gzipped, 0);
+        let plain = gunzip(gzipped);
         assert_eq!(plain.len(), big.body_bytes());
         assert_eq!(big.dead_item(&plain, 0, 400, "r").id, "id-1");
         assert!(b.finish().is_some());
