@@ -416,7 +416,13 @@ fn each_subcommand_shows_only_the_options_it_uses_each_explained() {
             "cleanup",
             [
                 &search[..],
-                &["--retention-days", "--prefix", "--dry-run", "--force", "--json"],
+                &[
+                    "--retention-days",
+                    "--prefix",
+                    "--dry-run",
+                    "--force",
+                    "--json",
+                ],
             ]
             .concat(),
         ),
