@@ -1,6 +1,7 @@
 //! The parser alone, no I/O: grok matching, document building, JSON serialization.
 //!
-//! `cargo bench --bench parse`. Input: 5,000 generated ALB lines (`gen_alb.py --seed 7`).
+//! `cargo bench --bench parse`. Input: 5,000 generated ALB lines (`gen_alb.py --seed 7`), and
+//! 5,000 health check lines made here from AWS's documented shapes (group `parse-health-check`).
 
 use std::io::Read;
 
@@ -86,5 +87,52 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// Health check lines: AWS's two examples, a Lambda target, IPv6, a timeout, the 10-field form.
+fn health_check_lines() -> Vec<String> {
+    (0..5000)
+        .map(|i| {
+            let time = format!("2025-11-21T10:{:02}:{:02}.{:06}Z", i / 60 % 60, i % 60, i);
+            match i % 6 {
+                0 => format!("http {time} 0.019584011 172.31.20.97:80 HCLogsTestIPs PASS 200 -"),
+                1 => format!("http {time} 1.121980746 172.31.31.9:80 HCLogsTestIPs FAIL 502 TargetError"),
+                2 => format!("lambda {time} 0.215 arn:aws:lambda:us-east-1:123456789012:function:f tg-lambda PASS 200 -"),
+                3 => format!("https {time} 0.003215 2600:1f18:4a2b:c100:9e1d:27f4:5a1b:3c2d:443 tg-v6 PASS 200 -"),
+                4 => format!("http {time} 5.000123456 172.31.20.97:8080 HCLogsTestIPs FAIL - TimedOut"),
+                _ => format!("h2 {time} 0.004 10.0.1.20:443 tg-h2 FAIL 404 ResponseCodeMismatch app/my-lb/50dc6c495c0c9188 10.0.0.15"),
+            }
+        })
+        .collect()
+}
+
+fn bench_health_check(c: &mut Criterion) {
+    let lines = health_check_lines();
+    let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
+    let parser = Parser::embedded();
+    let object = ObjectInfo::s3(
+        "bucket",
+        "AWSLogs/123456789012/elasticloadbalancing/us-east-1/2025/11/21/health_check_log_123456789012_elasticloadbalancing_us-east-1_app.prod.50dc6c495c0c9188_20251121T1005Z_10.0.0.1_abcd1234.log.gz",
+    );
+    let mut group = c.benchmark_group("parse-health-check");
+    group.throughput(Throughput::Bytes(bytes as u64));
+    let pattern = parser.pattern(LogFormat::AlbHealthCheck);
+    let mut caps = pattern.new_captures();
+    group.bench_function("grok match (fast plan)", |b| {
+        b.iter(|| {
+            for l in &lines {
+                let _ = std::hint::black_box(pattern.match_line(l.as_bytes(), &mut caps));
+            }
+        })
+    });
+    let mut scratch = parser.scratch();
+    group.bench_function("line to document", |b| {
+        b.iter(|| {
+            for (i, l) in lines.iter().enumerate() {
+                std::hint::black_box(parser.parse(&object, l, i as u64, &mut scratch));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_health_check);
 criterion_main!(benches);

@@ -4,11 +4,9 @@
 //! the bodies of the requests it makes from it: the whole batch as built, or some of its items
 //! again (without their `_id` once the server makes the ids).
 
-use std::io::{Read, Write};
-
 use bytes::Bytes;
-use flate2::write::GzEncoder;
 
+use crate::compress::{gunzip, gzip};
 use crate::search::dead_letter::DeadItem;
 
 /// Default upper bound of a `_bulk` body (uncompressed): large enough to amortize the request,
@@ -74,8 +72,8 @@ impl Batch {
         match &self.body {
             Body::Plain(plain) => plain.clone(),
             Body::Gzipped(gzipped) => {
-                let (gzipped, size) = (gzipped.clone(), self.plain_bytes);
-                off_async_threads(move || gunzip(&gzipped, size)).await
+                let gzipped = gzipped.clone();
+                off_async_threads(move || gunzip(&gzipped)).await
             }
         }
     }
@@ -278,27 +276,6 @@ impl BatchBuilder {
     }
 }
 
-fn gzip(data: &[u8]) -> Bytes {
-    // Level 1: NDJSON of logs compresses ~8× at that level already; higher levels cost CPU that
-    // the parser needs more.
-    let mut encoder = GzEncoder::new(
-        Vec::with_capacity(data.len() / 6),
-        flate2::Compression::fast(),
-    );
-    encoder
-        .write_all(data)
-        .expect("writing to a Vec cannot fail");
-    Bytes::from(encoder.finish().expect("writing to a Vec cannot fail"))
-}
-
-fn gunzip(gzipped: &[u8], size: usize) -> Bytes {
-    let mut plain = Vec::with_capacity(size);
-    flate2::read::GzDecoder::new(gzipped)
-        .read_to_end(&mut plain)
-        .expect("a body this process compressed in memory");
-    Bytes::from(plain)
-}
-
 /// Runs CPU work (compressing, decompressing a body) on a blocking thread.
 pub(crate) async fn off_async_threads(work: impl FnOnce() -> Bytes + Send + 'static) -> Bytes {
     match tokio::task::spawn_blocking(work).await {
@@ -314,7 +291,7 @@ mod tests {
     fn gunzip_or_plain(batch: &Batch) -> Bytes {
         match &batch.body {
             Body::Plain(plain) => plain.clone(),
-            Body::Gzipped(gzipped) => gunzip(gzipped, 0),
+            Body::Gzipped(gzipped) => gunzip(gzipped),
         }
     }
 
@@ -367,7 +344,7 @@ mod tests {
         let Body::Gzipped(gzipped) = &big.body else {
             panic!("a gzip builder makes gzip bodies")
         };
-        let plain = gunzip(gzipped, 0);
+        let plain = gunzip(gzipped);
         assert_eq!(plain.len(), big.body_bytes());
         assert_eq!(big.dead_item(&plain, 0, 400, "r").id, "id-1");
         assert!(b.finish().is_some());

@@ -6,10 +6,13 @@ use xxhash_rust::xxh3::xxh3_128;
 use crate::format::LogFormat;
 use crate::parse::ParsedLine;
 
+/// The index suffix of failure documents that have no time but their read time.
+pub const UNDATED_FAILURES: &str = "failed-undated";
+
 /// Index name prefixes by format; failure documents go to `{prefix}-failed-YYYY.MM.DD`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexPrefixes {
-    prefixes: [String; 4],
+    prefixes: [String; LogFormat::ALL.len()],
 }
 
 impl Default for IndexPrefixes {
@@ -49,9 +52,33 @@ impl IndexPrefixes {
         &self.prefixes
     }
 
-    /// `alb-logs-2026.11.01`, or `alb-logs-failed-2026.11.01` for a failure document.
+    /// The prefixes `specs` name (`PREFIX` or `FORMAT=PREFIX`, checked as [`Self::apply`]
+    /// does), and no others: what a cleanup given prefixes may touch. No specs: every default.
+    pub fn named(specs: &[String]) -> Result<Vec<String>, String> {
+        if specs.is_empty() {
+            return Ok(Self::default().all().to_vec());
+        }
+        let mut named: Vec<String> = Vec::new();
+        for spec in specs {
+            Self::default().apply(spec)?;
+            let prefix = spec.split_once('=').map_or(spec.as_str(), |(_, p)| p);
+            if !named.iter().any(|p| p == prefix) {
+                named.push(prefix.to_string());
+            }
+        }
+        Ok(named)
+    }
+
+    /// `alb-logs-2026.11.01`, or `alb-logs-failed-2026.11.01` for a failure document, or
+    /// `alb-logs-failed-undated` for a failure document without a time of its own in an object
+    /// whose name gives none: its only time is when it was read, and an index chosen by the clock
+    /// would put a re-run's copy beside the first (same `_id`, another index). The index is a
+    /// pure function of the object and the line.
     pub fn index_name(&self, parsed: &ParsedLine) -> String {
         let prefix = self.get(parsed.format);
+        if !parsed.dated {
+            return format!("{prefix}-{UNDATED_FAILURES}");
+        }
         let date = parsed.date().replace('-', ".");
         if parsed.failed {
             format!("{prefix}-failed-{date}")
@@ -94,6 +121,11 @@ impl ObjectHash {
             *digit = b"0123456789abcdef"[(bits >> (4 * (17 - i)) & 0xf) as usize];
         }
         Self(hex)
+    }
+
+    /// The 18 hex digits.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("hex digits")
     }
 
     /// `_id` of the line at `offset`: 18 hex digits of the object hash, `-`, the decimal offset
@@ -217,8 +249,35 @@ mod tests {
         assert_eq!(p.get(LogFormat::Alb), "web");
         assert_eq!(p.get(LogFormat::Nlb), "edge-nlb");
         assert_eq!(p.get(LogFormat::Elb), "elb-logs");
+        assert_eq!(p.get(LogFormat::AlbHealthCheck), "alb-health-check-logs");
+        p.apply("alb-health-check=edge-health").unwrap();
+        assert_eq!(p.get(LogFormat::AlbHealthCheck), "edge-health");
         assert!(p.apply("Bad").is_err());
         assert!(p.apply("x=y").is_err());
         assert!(p.apply(".hidden").is_err());
+    }
+
+    #[test]
+    fn the_index_of_a_document_never_depends_on_the_clock() {
+        let prefixes = IndexPrefixes::default();
+        let index_at = |key: &str, now: &str| {
+            let parser = crate::parse::Parser::embedded().fallback_time(now.into());
+            let mut object = crate::object_key::ObjectInfo::s3("b", key);
+            object.read_at = Some(now.into());
+            let failure = parser.failure(&object, "garbage", 0, LogFormat::Alb, "x".into());
+            prefixes.index_name(&failure)
+        };
+        // No time in the line, none in the object's name: the same index on any day.
+        for key in ["manual/upload.log.gz", "local.log"] {
+            let first = index_at(key, "2026-11-01T10:00:00Z");
+            assert_eq!(first, index_at(key, "2027-03-15T23:00:00Z"), "{key}");
+            assert_eq!(first, "alb-logs-failed-undated");
+        }
+        // A name with a window end dates its failures by it.
+        let named = "x_app.lb.1_20261124T1005Z_10.0.0.1_a.log.gz";
+        assert_eq!(
+            index_at(named, "2027-03-15T23:00:00Z"),
+            "alb-logs-failed-2026.11.24"
+        );
     }
 }

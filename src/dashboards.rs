@@ -1,4 +1,5 @@
-//! Importing the "ALB overview" saved objects (`deploy/dashboards/`, embedded at build time) into
+//! Importing the "ALB overview" and "ALB target health" saved objects (`deploy/dashboards/`,
+//! embedded at build time) into
 //! OpenSearch Dashboards or Kibana with the saved objects import API:
 //! `POST {url}/api/saved_objects/_import?overwrite=true`, a multipart form whose field `file` is
 //! the `.ndjson` file, and the product's XSRF header (`osd-xsrf: true` / `kbn-xsrf: true`).
@@ -13,6 +14,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::bulk::IndexPrefixes;
+use crate::format::LogFormat;
 use crate::search::redact;
 
 const OPENSEARCH_DASHBOARDS: &str =
@@ -21,8 +24,9 @@ const KIBANA: &str = include_str!("../deploy/dashboards/kibana/alb-overview.ndjs
 
 /// The name of the uploaded file.
 pub const FILE_NAME: &str = "alb-overview.ndjson";
-/// The index prefix the shipped index patterns use (`alb-logs-*`, `alb-logs-failed-*`).
-pub const SHIPPED_PREFIX: &str = "alb-logs";
+/// The formats the shipped index patterns are for, under their default prefixes (`alb-logs-*`,
+/// `alb-logs-failed-*`, `alb-health-check-logs-*`).
+pub const SHIPPED_FORMATS: [LogFormat; 2] = [LogFormat::Alb, LogFormat::AlbHealthCheck];
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 /// How much of an answer an error message shows.
@@ -85,9 +89,9 @@ pub struct DashboardsConfig {
     pub flavor: Option<Flavor>,
     /// HTTP basic credentials (the password is never printed).
     pub basic_auth: Option<(String, String)>,
-    /// The ALB access log index prefix: the index patterns are rewritten to `{prefix}-*` and
-    /// `{prefix}-failed-*` when it is not [`SHIPPED_PREFIX`].
-    pub index_prefix: String,
+    /// The index prefixes: an index pattern of a [`SHIPPED_FORMATS`] format is rewritten to
+    /// `{prefix}-*` (`{prefix}-failed-*`) when its prefix is not the default one.
+    pub index_prefixes: IndexPrefixes,
 }
 
 impl fmt::Debug for DashboardsConfig {
@@ -96,7 +100,7 @@ impl fmt::Debug for DashboardsConfig {
             .field("url", &redact(&self.url))
             .field("flavor", &self.flavor)
             .field("user", &self.basic_auth.as_ref().map(|(user, _)| user))
-            .field("index_prefix", &self.index_prefix)
+            .field("index_prefixes", &self.index_prefixes)
             .finish()
     }
 }
@@ -174,12 +178,21 @@ fn excerpt(body: &[u8]) -> String {
     }
 }
 
-/// The saved objects to send: the shipped file, with the index pattern titles moved to `prefix`
-/// when it is not the shipped one. Returns the text and the number of objects.
-pub fn saved_objects(flavor: Flavor, prefix: &str) -> Result<(String, usize), DashboardsError> {
+/// The saved objects to send: the shipped file, with the index pattern titles moved to the
+/// prefixes given where they are not the default ones. Returns the text and the number of
+/// objects.
+pub fn saved_objects(
+    flavor: Flavor,
+    prefixes: &IndexPrefixes,
+) -> Result<(String, usize), DashboardsError> {
     let shipped = flavor.saved_objects();
     let lines: Vec<&str> = shipped.lines().filter(|l| !l.trim().is_empty()).collect();
-    if prefix == SHIPPED_PREFIX {
+    let moved: Vec<(&str, &str)> = SHIPPED_FORMATS
+        .iter()
+        .map(|f| (f.default_index_prefix(), prefixes.get(*f)))
+        .filter(|(shipped, given)| shipped != given)
+        .collect();
+    if moved.is_empty() {
         return Ok((shipped.to_string(), lines.len()));
     }
     let mut out = String::new();
@@ -188,12 +201,12 @@ pub fn saved_objects(flavor: Flavor, prefix: &str) -> Result<(String, usize), Da
             .map_err(|e| DashboardsError::SavedObjects(format!("{e}: {line}")))?;
         if object["type"] == "index-pattern" {
             let title = &mut object["attributes"]["title"];
-            if let Some(rest) = title
-                .as_str()
-                .and_then(|t| t.strip_prefix(SHIPPED_PREFIX))
-                .filter(|rest| rest.starts_with('-'))
-            {
-                *title = Value::String(format!("{prefix}{rest}"));
+            let renamed = moved.iter().find_map(|(shipped, given)| {
+                let rest = title.as_str()?.strip_prefix(shipped)?;
+                rest.starts_with('-').then(|| format!("{given}{rest}"))
+            });
+            if let Some(renamed) = renamed {
+                *title = Value::String(renamed);
             }
         }
         out.push_str(&object.to_string());
@@ -271,7 +284,7 @@ pub async fn import(config: &DashboardsConfig) -> Result<Imported, DashboardsErr
             }
         };
 
-    let (objects, count) = saved_objects(flavor, &config.index_prefix)?;
+    let (objects, count) = saved_objects(flavor, &config.index_prefixes)?;
     let part = reqwest::multipart::Part::bytes(objects.into_bytes())
         .file_name(FILE_NAME)
         .mime_str("application/ndjson")
@@ -439,20 +452,26 @@ mod tests {
 
     #[test]
     fn both_files_are_embedded_with_the_same_objects() {
-        let (osd, n) = saved_objects(Flavor::OpenSearchDashboards, SHIPPED_PREFIX).unwrap();
+        let defaults = IndexPrefixes::default();
+        let (osd, n) = saved_objects(Flavor::OpenSearchDashboards, &defaults).unwrap();
         assert_eq!(osd, OPENSEARCH_DASHBOARDS, "sent as shipped");
-        let (kibana, m) = saved_objects(Flavor::Kibana, SHIPPED_PREFIX).unwrap();
+        let (kibana, m) = saved_objects(Flavor::Kibana, &defaults).unwrap();
         assert_eq!(kibana, KIBANA);
         assert_eq!(n, m);
         assert_eq!(ids(&osd), ids(&kibana));
         assert!(ids(&osd).contains(&("dashboard".into(), "albingest-alb-overview".into())));
+        assert!(ids(&osd).contains(&("dashboard".into(), "albingest-alb-target-health".into())));
         assert_eq!(Flavor::OpenSearchDashboards.xsrf_header(), "osd-xsrf");
         assert_eq!(Flavor::Kibana.xsrf_header(), "kbn-xsrf");
     }
 
     #[test]
     fn another_prefix_moves_the_index_patterns_only() {
-        let (text, n) = saved_objects(Flavor::Kibana, "web").unwrap();
+        let mut prefixes = IndexPrefixes::default();
+        prefixes.apply("web").unwrap();
+        prefixes.apply("alb-health-check=web-health").unwrap();
+        prefixes.apply("nlb=web-nlb").unwrap();
+        let (text, n) = saved_objects(Flavor::Kibana, &prefixes).unwrap();
         assert_eq!(n, KIBANA.lines().count());
         assert_eq!(
             ids(&text),
@@ -465,7 +484,7 @@ mod tests {
             .filter(|v| v["type"] == "index-pattern")
             .map(|v| v["attributes"]["title"].as_str().unwrap().to_string())
             .collect();
-        assert_eq!(titles, ["web-*", "web-failed-*"]);
+        assert_eq!(titles, ["web-*", "web-failed-*", "web-health-*"]);
         // Everything else is unchanged.
         for (shipped, sent) in KIBANA.lines().zip(text.lines()) {
             let (a, b): (Value, Value) = (
@@ -499,7 +518,7 @@ mod tests {
             url: "http://admin:s3cret@x".into(),
             flavor: None,
             basic_auth: Some(("admin".into(), "s3cret".into())),
-            index_prefix: SHIPPED_PREFIX.into(),
+            index_prefixes: IndexPrefixes::default(),
         };
         assert!(!format!("{config:?}").contains("s3cret"));
     }

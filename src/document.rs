@@ -1,4 +1,4 @@
-//! The document one log line becomes (`../shared/docs/documents.md`): ECS names with Elastic's
+//! The document one log line becomes (`docs/documents.md`): ECS names with Elastic's
 //! `aws.elb.*` fields, typed values, absent fields left out.
 //!
 //! Every string borrows from the line; lists are split while they are written, so building a
@@ -135,7 +135,7 @@ json_object! {
 }
 
 json_object! {
-    /// `aws.elb.*` for all four formats (each fills its own subset).
+    /// `aws.elb.*` for all five formats (each fills its own subset).
     pub struct Elb<'a> {
         @"type" pub kind: Str<'a>,
         pub protocol: Str<'a>,
@@ -150,7 +150,7 @@ json_object! {
         pub tls_handshake_time: Option<Millis>,
         pub ssl_cipher: Str<'a>,
         pub ssl_protocol: Str<'a>,
-        pub target_group: Option<Arn<'a>>,
+        pub target_group: Option<TargetGroup<'a>>,
         pub trace_id: Str<'a>,
         pub chosen_cert: Option<Cert<'a>>,
         pub matched_rule_priority: Option<i64>,
@@ -173,15 +173,37 @@ json_object! {
         pub leaf_client_cert_not_after: Option<Cow<'a, str>>,
         pub leaf_client_cert_serial_number: Str<'a>,
         pub tls_verify_status: Str<'a>,
+        pub tls_error_code: Str<'a>,
+        /// Connection log and NLB (which called it `tls_named_group` until 2025).
         pub tls_keyexchange: Str<'a>,
         // NLB.
         pub incoming_tls_alert: Str<'a>,
-        pub tls_named_group: Str<'a>,
         pub alpn_fe_protocol: Str<'a>,
         pub alpn_be_protocol: Str<'a>,
         pub alpn_client_preference_list: Option<List<'a>>,
         pub tls_connection_creation_time: Option<Cow<'a, str>>,
+        // Health check log.
+        pub health_check: Option<HealthCheck<'a>>,
         pub unparsed_trailing: Option<List<'a>>,
+    }
+}
+
+json_object! {
+    /// `aws.elb.target_group`: the ARN in access logs, the name in health check logs.
+    pub struct TargetGroup<'a> {
+        pub arn: Str<'a>,
+        pub name: Str<'a>,
+    }
+}
+
+json_object! {
+    /// `aws.elb.health_check.*`.
+    pub struct HealthCheck<'a> {
+        pub latency: Option<Seconds>,
+        pub status: Str<'a>,
+        pub reason_code: Str<'a>,
+        /// The Lambda function checked, when the target is one.
+        pub target_arn: Str<'a>,
     }
 }
 
@@ -214,12 +236,6 @@ json_object! {
 json_object! {
     pub struct Millis {
         pub ms: i64,
-    }
-}
-
-json_object! {
-    pub struct Arn<'a> {
-        pub arn: &'a str,
     }
 }
 

@@ -103,7 +103,7 @@ pub struct ObjectSummary {
     /// Request bytes sent to the search server.
     pub bytes_out: u64,
     pub seconds: f64,
-    pub by_format: [u64; 4],
+    pub by_format: [u64; LogFormat::ALL.len()],
     pub dead_letter_locations: Vec<String>,
 }
 
@@ -130,18 +130,19 @@ impl ObjectSummary {
 
     /// The counts as one line (no object name, no time).
     pub fn counts(&self) -> String {
+        use crate::count::count;
         format!(
-            "{} lines, {} documents ({} failure documents), {} indexed, {} already present, {} dead-lettered, {} unplaced, {} retries, {} bytes in, {} bytes out",
-            self.lines,
-            self.documents,
-            self.failures,
+            "{}, {} ({}), {} indexed, {} already present, {} dead-lettered, {} unplaced, {}, {} in, {} out",
+            count(self.lines, "line", "lines"),
+            count(self.documents, "document", "documents"),
+            count(self.failures, "failure document", "failure documents"),
             self.indexed,
             self.already_present,
             self.dead_lettered,
             self.unplaced,
-            self.retries,
-            self.bytes_in,
-            self.bytes_out,
+            count(self.retries, "retry", "retries"),
+            count(self.bytes_in, "byte", "bytes"),
+            count(self.bytes_out, "byte", "bytes"),
         )
     }
 }
@@ -258,7 +259,7 @@ struct ParseEnd {
 /// same (nearly always: one object is five minutes of one load balancer).
 #[derive(Default)]
 struct IndexNames {
-    key: Option<(LogFormat, bool, [u8; 10])>,
+    key: Option<(LogFormat, bool, bool, [u8; 10])>,
     name: String,
 }
 
@@ -267,7 +268,7 @@ impl IndexNames {
         let mut date = [0u8; 10];
         let text = parsed.date().as_bytes();
         date[..text.len().min(10)].copy_from_slice(&text[..text.len().min(10)]);
-        let key = Some((parsed.format, parsed.failed, date));
+        let key = Some((parsed.format, parsed.failed, parsed.dated, date));
         if self.key != key {
             self.key = key;
             self.name = prefixes.index_name(parsed);
@@ -726,5 +727,29 @@ impl ParseJob<'_> {
         }
         *sent += documents;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+
+    #[test]
+    fn counts_use_the_singular_for_one() {
+        let one = ObjectSummary {
+            lines: 1,
+            documents: 1,
+            failures: 1,
+            indexed: 1,
+            retries: 1,
+            bytes_in: 1,
+            bytes_out: 2,
+            ..ObjectSummary::default()
+        };
+        assert_eq!(
+            one.counts(),
+            "1 line, 1 document (1 failure document), 1 indexed, 0 already present, \
+             0 dead-lettered, 0 unplaced, 1 retry, 1 byte in, 2 bytes out"
+        );
     }
 }

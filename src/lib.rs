@@ -2,7 +2,7 @@
 //!
 //! The data path, one module a stage:
 //! object source → [`decompress`] → [`lines`] → [`parse`] (with [`grok`] patterns) →
-//! [`document`] → [`bulk`] (index, id, action line) → [`batch`] → search server. [`pipeline`]
+//! [`document`] → [`bulk`] (index, id, action line) → [`batch`] (gzip bodies by [`compress`]) → search server. [`pipeline`]
 //! strings the stages together for one object; [`source`] opens objects (local files, S3), [`ingest`] takes one object end to end into
 //! the search server ([`search`]), keeping an S3 object's [`checkpoint`] when the server makes the
 //! document ids; [`cli`] is the command line.
@@ -12,6 +12,8 @@ pub mod bulk;
 pub mod checkpoint;
 pub mod cleanup;
 pub mod cli;
+pub mod compress;
+pub mod count;
 pub mod dashboards;
 pub mod decompress;
 pub mod document;

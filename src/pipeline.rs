@@ -19,7 +19,7 @@ pub struct ParseStats {
     /// Of which failure documents.
     pub failures: u64,
     /// Documents by format, in [`LogFormat::ALL`] order.
-    pub by_format: [u64; 4],
+    pub by_format: [u64; LogFormat::ALL.len()],
     /// Decompressed bytes read.
     pub bytes: u64,
 }
@@ -121,8 +121,10 @@ fn parse_line<'a>(
 ) -> ParsedLine<'a> {
     if line.truncated {
         let format = parser.format_of(object, &line.text);
-        let message =
-            format!("line is longer than {MAX_LINE} bytes; its first {MAX_LINE} bytes are kept");
+        let message = format!(
+            "line of {} bytes is longer than {MAX_LINE} bytes; its first {MAX_LINE} bytes are kept",
+            line.length
+        );
         parser.failure(object, &line.text, line.offset, format, message)
     } else {
         parser.parse(object, &line.text, line.offset, scratch)
@@ -151,13 +153,37 @@ struct BlockLine {
     number: u64,
     end: usize,
     truncated: bool,
+    length: u64,
 }
 
 const BLOCK_BYTES: usize = 256 * 1024;
 
+/// Why [`for_each_encoded_block`] stopped before the end, with the counts of the blocks `consume`
+/// took before it: a summary still counts what was written.
+#[derive(Debug)]
+pub struct Stopped<E> {
+    /// The blocks consumed before the error.
+    pub stats: ParseStats,
+    pub error: E,
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for Stopped<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for Stopped<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
 /// The parallel form of [`for_each_document`]: a reader thread splits the stream into blocks of
 /// lines, `threads` workers parse and `encode` them, and `consume` gets the encoded blocks on the
 /// calling thread, in input order. Memory is bounded: a few blocks per thread are in flight.
+/// A read error or a `consume` error stops every thread promptly (nothing waits on a consumer
+/// that is gone) and comes back with the counts of the blocks consumed before it.
 pub fn for_each_encoded_block<R, E>(
     parser: &Parser,
     object: &ObjectInfo,
@@ -165,7 +191,7 @@ pub fn for_each_encoded_block<R, E>(
     threads: usize,
     encode: impl Fn(&ParsedLine<'_>, &Line<'_>, &mut Vec<u8>) -> io::Result<()> + Sync,
     mut consume: impl FnMut(&[u8]) -> Result<(), E>,
-) -> Result<ParseStats, E>
+) -> Result<ParseStats, Stopped<E>>
 where
     R: Read + Send,
     E: From<ReadError> + From<io::Error>,
@@ -207,6 +233,7 @@ where
                             number: line.number,
                             end: block.text.len(),
                             truncated: line.truncated,
+                            length: line.length,
                         });
                         if block.text.len() < BLOCK_BYTES {
                             continue;
@@ -259,25 +286,44 @@ where
             });
         }
         drop(done_tx);
+        // Only the workers hold the queue now: when they stop, the reader's next send fails and
+        // it stops too, instead of waiting forever on a full queue.
+        drop(work_rx);
 
         let mut stats = ParseStats::default();
         let mut pending = BTreeMap::new();
         let mut next = 0;
+        // Moved in, so that leaving this closure drops it: the workers' next sends fail and they
+        // stop, instead of waiting forever on a consumer that is gone.
+        let done_rx = done_rx;
         for result in done_rx.iter() {
-            let (seq, out, block_stats) = result?;
+            let (seq, out, block_stats) = match result {
+                Ok(done) => done,
+                Err(error) => {
+                    return Err(Stopped {
+                        stats,
+                        error: E::from(error),
+                    })
+                }
+            };
             pending.insert(seq, (out, block_stats));
             while let Some((mut out, block_stats)) = pending.remove(&next) {
-                consume(&out)?;
+                if let Err(error) = consume(&out) {
+                    return Err(Stopped { stats, error });
+                }
                 stats.add(&block_stats);
                 next += 1;
                 out.clear();
                 free_out.lock().expect("lock").push(out);
             }
         }
-        if let Some(failure) = read_failure.lock().expect("lock").take() {
-            return Err(E::from(failure));
-        }
         stats.bytes = *total_bytes.lock().expect("lock");
+        if let Some(failure) = read_failure.lock().expect("lock").take() {
+            return Err(Stopped {
+                stats,
+                error: E::from(failure),
+            });
+        }
         Ok(stats)
     })
 }
@@ -299,6 +345,7 @@ fn encode_block(
             number: l.number,
             text: Cow::Borrowed(&block.text[start..l.end]),
             truncated: l.truncated,
+            length: l.length,
         };
         start = l.end;
         let parsed = parse_line(parser, object, &line, scratch);

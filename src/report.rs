@@ -8,6 +8,10 @@
 //! field is absent, so those requests are not in the percentiles), the top client IPs, user agents
 //! and error reasons, and the failure documents.
 //!
+//! Beside them, the target health of the ALB health check logs in `{health check prefix}-*`
+//! (one more `_search`, `size: 0`): checks, failed checks, and the targets and reason codes of the
+//! failures.
+//!
 //! A server that lacks an aggregation type (or cannot aggregate a field) answers the search with
 //! a 400 naming it: the aggregations that use it are left out, the search is sent again, and the
 //! report says which figure is missing and why. An answer that cannot be right (a terms
@@ -26,6 +30,12 @@ use crate::search::{SearchClient, SearchError};
 
 /// The ALB access log index prefix when none is given.
 pub const DEFAULT_PREFIX: &str = "alb-logs";
+/// The ALB health check log index prefix when none is given.
+pub const DEFAULT_HEALTH_CHECK_PREFIX: &str = "alb-health-check-logs";
+const HEALTH_CHECK_DATASET: &str = "aws.elb_health_check_logs";
+const HEALTH_STATUS: &str = "aws.elb.health_check.status";
+const HEALTH_TARGET: &str = "destination.address";
+const HEALTH_REASON: &str = "aws.elb.health_check.reason_code";
 /// Length of every top list.
 pub const TOP: usize = 5;
 
@@ -118,6 +128,8 @@ impl fmt::Display for Since {
 pub struct ReportOptions {
     /// ALB access log index prefix: documents in `{prefix}-*`, failures in `{prefix}-failed-*`.
     pub prefix: String,
+    /// ALB health check log index prefix: the target health figures come from `{prefix}-*`.
+    pub health_check_prefix: String,
     pub since: Since,
     /// Now, in seconds since the epoch (the window ends here; its start is `now - since`).
     pub now: i64,
@@ -129,9 +141,20 @@ impl ReportOptions {
         let now = crate::timestamp::now_epoch_seconds();
         Self {
             prefix: prefix.into(),
+            health_check_prefix: DEFAULT_HEALTH_CHECK_PREFIX.into(),
             since,
             now,
         }
+    }
+
+    /// The health check log index prefix, when it is not the default one.
+    pub fn health_check_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.health_check_prefix = prefix.into();
+        self
+    }
+
+    pub fn health_check_pattern(&self) -> String {
+        format!("{}-*", self.health_check_prefix)
     }
 
     pub fn index_pattern(&self) -> String {
@@ -186,9 +209,24 @@ pub struct Report {
     pub top_error_reasons: Option<Vec<TermCount>>,
     /// Failure documents (lines that did not parse) in the window.
     pub failures: Option<u64>,
+    /// The health check logs in the window.
+    pub target_health: Option<TargetHealth>,
     pub unavailable: Vec<Unavailable>,
     /// Figures that are there but may be incomplete (shards that failed, a timeout).
     pub warnings: Vec<String>,
+    /// Set when a window (not `all`) holds no request: where the documents are.
+    pub empty_window: Option<EmptyWindow>,
+}
+
+/// A window without requests: the newest ALB access log document, and the `--since` that would
+/// show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EmptyWindow {
+    /// `@timestamp` of the newest ALB access log document in the indices; `null` when there is
+    /// none at all.
+    pub newest: Option<String>,
+    /// The shortest whole `--since` (minutes, hours or days) that includes it.
+    pub suggested_since: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -204,6 +242,21 @@ pub struct StatusClass {
 pub struct TermCount {
     pub value: String,
     pub count: u64,
+}
+
+/// What the health check logs say about the targets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetHealth {
+    /// `{health check prefix}-*`.
+    pub index_pattern: String,
+    /// Health checks in the window.
+    pub checks: u64,
+    /// Of them, checks with status `FAIL`.
+    pub failed: u64,
+    /// Targets (`destination.address`) with the most failed checks.
+    pub top_failing_targets: Vec<TermCount>,
+    /// Reason codes of the failed checks.
+    pub top_reason_codes: Vec<TermCount>,
 }
 
 /// Target processing time, seconds.
@@ -234,6 +287,7 @@ pub enum Figure {
     TopUserAgents,
     TopErrorReasons,
     Failures,
+    TargetHealth,
 }
 
 impl Figure {
@@ -246,6 +300,7 @@ impl Figure {
             Figure::TopUserAgents => "top user agents",
             Figure::TopErrorReasons => "top error reasons",
             Figure::Failures => "failure documents",
+            Figure::TargetHealth => "target health",
         }
     }
 }
@@ -487,7 +542,152 @@ pub async fn report(client: &SearchClient, options: &ReportOptions) -> Result<Re
             reason,
         }),
     }
+    match target_health(client, options, &mut report.warnings).await {
+        Ok(health) => report.target_health = Some(health),
+        Err(reason) => report.unavailable.push(Unavailable {
+            figure: Figure::TargetHealth,
+            reason,
+        }),
+    }
+    if report.requests == 0 && options.since != Since::All {
+        match newest_request(client, options).await {
+            Ok(newest) => {
+                let suggested_since = newest
+                    .as_deref()
+                    .and_then(crate::timestamp::parse)
+                    .map(|t| suggest_since(options.now, t.epoch_micros.div_euclid(1_000_000)));
+                report.empty_window = Some(EmptyWindow {
+                    newest,
+                    suggested_since,
+                });
+            }
+            Err(reason) => report
+                .warnings
+                .push(format!("the newest document could not be found: {reason}")),
+        }
+    }
     Ok(report)
+}
+
+/// The body of the target health `_search`: health check documents in the window, the failed
+/// ones, their targets and reason codes.
+pub fn target_health_body(options: &ReportOptions) -> Value {
+    let mut filter = vec![json!({"term": {"event.dataset": HEALTH_CHECK_DATASET}})];
+    filter.extend(options.time_filter());
+    let top = |field: &str| {
+        json!({"terms": {"field": field, "size": TOP, "shard_size": SHARD_SIZE,
+                         "order": [{"_count": "desc"}, {"_key": "asc"}]}})
+    };
+    json!({
+        "size": 0,
+        "track_total_hits": true,
+        "query": {"bool": {
+            "filter": filter,
+            "must_not": [{"term": {"event.kind": "pipeline_error"}}],
+        }},
+        "aggs": {"failed": {
+            "filter": {"term": {HEALTH_STATUS: "FAIL"}},
+            "aggs": {"targets": top(HEALTH_TARGET), "reasons": top(HEALTH_REASON)},
+        }},
+    })
+}
+
+/// The target health figures from a `_search` answer (warnings about approximate counts go to
+/// `warnings`).
+pub fn parse_target_health(
+    answer: &Value,
+    options: &ReportOptions,
+    warnings: &mut Vec<String>,
+) -> Result<TargetHealth, String> {
+    let total = &answer["hits"]["total"];
+    let checks = total
+        .as_u64()
+        .or_else(|| total["value"].as_u64())
+        .ok_or("no hits.total in the answer")?;
+    let failed_agg = &answer["aggregations"]["failed"];
+    let failed = if checks == 0 && failed_agg.is_null() {
+        0
+    } else {
+        doc_count(failed_agg)?
+    };
+    Ok(TargetHealth {
+        index_pattern: options.health_check_pattern(),
+        checks,
+        failed,
+        top_failing_targets: top_terms(&failed_agg["targets"], failed, HEALTH_TARGET, warnings)?,
+        top_reason_codes: top_terms(&failed_agg["reasons"], failed, HEALTH_REASON, warnings)?,
+    })
+}
+
+async fn target_health(
+    client: &SearchClient,
+    options: &ReportOptions,
+    warnings: &mut Vec<String>,
+) -> Result<TargetHealth, String> {
+    let path = format!("/{}/_search", options.health_check_pattern());
+    let body = target_health_body(options);
+    match client.json(Method::Post, &path, Some(&body), TIMEOUT).await {
+        Ok(answer) => {
+            let value: Value = serde_json::from_slice(&answer.body)
+                .map_err(|e| format!("POST {path}: answer is not JSON ({e}): {}", answer.text()))?;
+            parse_target_health(&value, options, warnings).map_err(|e| format!("POST {path}: {e}"))
+        }
+        // No health check index at all: no checks.
+        Err(SearchError::Status { status: 404, .. }) => {
+            parse_target_health(&json!({"hits": {"total": 0}}), options, warnings)
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The body of the search for the newest ALB access log document (the report's query without
+/// its window).
+pub fn newest_body() -> Value {
+    json!({
+        "size": 1,
+        "sort": [{"@timestamp": {"order": "desc"}}],
+        "_source": ["@timestamp"],
+        "query": {"bool": {
+            "filter": [{"term": {"event.dataset": "aws.elb_logs"}}],
+            "must_not": [{"term": {"event.kind": "pipeline_error"}}],
+        }},
+    })
+}
+
+/// `@timestamp` of the newest ALB access log document, `None` when there is none.
+async fn newest_request(
+    client: &SearchClient,
+    options: &ReportOptions,
+) -> Result<Option<String>, String> {
+    let path = format!("/{}/_search", options.index_pattern());
+    match client
+        .json(Method::Post, &path, Some(&newest_body()), TIMEOUT)
+        .await
+    {
+        Ok(answer) => {
+            let value: Value = serde_json::from_slice(&answer.body)
+                .map_err(|e| format!("POST {path}: answer is not JSON ({e}): {}", answer.text()))?;
+            Ok(value["hits"]["hits"][0]["_source"]["@timestamp"]
+                .as_str()
+                .map(str::to_string))
+        }
+        Err(SearchError::Status { status: 404, .. }) => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The shortest whole `--since` that reaches back to `newest` from `now` (both epoch seconds):
+/// minutes up to 90, hours up to 48, days beyond.
+pub fn suggest_since(now: i64, newest: i64) -> String {
+    let age = (now - newest).max(0) as u64 + 1;
+    let up = |unit: u64| age.div_ceil(unit);
+    if up(60) <= 90 {
+        format!("{}m", up(60))
+    } else if up(3_600) <= 48 {
+        format!("{}h", up(3_600))
+    } else {
+        format!("{}d", up(86_400))
+    }
 }
 
 fn figure_of(name: &str) -> Figure {
@@ -506,6 +706,7 @@ fn figure_order(figure: Figure) -> usize {
         Figure::TopUserAgents,
         Figure::TopErrorReasons,
         Figure::Failures,
+        Figure::TargetHealth,
     ]
     .iter()
     .position(|f| *f == figure)
@@ -623,8 +824,10 @@ pub fn parse_search(
         top_user_agents: None,
         top_error_reasons: None,
         failures: None,
+        target_health: None,
         unavailable: Vec::new(),
         warnings: Vec::new(),
+        empty_window: None,
     };
     if relation.is_some_and(|r| r != "eq") {
         report.warnings.push(format!(
@@ -1017,6 +1220,25 @@ impl fmt::Display for Report {
                 self.index_pattern, self.endpoint
             )?,
         }
+        if let Some(empty) = &self.empty_window {
+            match (&empty.newest, &empty.suggested_since) {
+                (Some(newest), Some(since)) => writeln!(
+                    f,
+                    "  No requests in this window. The newest ALB access log document is from \
+                     {newest}: --since {since} shows it."
+                )?,
+                (Some(newest), None) => writeln!(
+                    f,
+                    "  No requests in this window. The newest ALB access log document is from \
+                     {newest}."
+                )?,
+                (None, _) => writeln!(
+                    f,
+                    "  No requests in this window, and no ALB access log documents in {} at all.",
+                    self.index_pattern
+                )?,
+            }
+        }
         writeln!(f)?;
         let failures = match self.failures {
             Some(n) => thousands(n),
@@ -1119,6 +1341,55 @@ impl fmt::Display for Report {
             Figure::TopErrorReasons,
             &self.top_error_reasons,
         )?;
+        writeln!(f)?;
+        match &self.target_health {
+            None => {
+                writeln!(f, "Target health")?;
+                self.write_unavailable(f, Figure::TargetHealth)?;
+            }
+            Some(health) => {
+                writeln!(
+                    f,
+                    "Target health (health check logs in {})",
+                    health.index_pattern
+                )?;
+                let share = if health.checks == 0 {
+                    0.0
+                } else {
+                    health.failed as f64 / health.checks as f64
+                };
+                table(
+                    f,
+                    &[
+                        vec!["health checks".into(), thousands(health.checks)],
+                        vec![
+                            "failed".into(),
+                            format!("{} ({})", thousands(health.failed), percent(share)),
+                        ],
+                    ],
+                    &[false, false],
+                )?;
+                for (title, column, top) in [
+                    (
+                        "failing targets",
+                        HEALTH_TARGET,
+                        &health.top_failing_targets,
+                    ),
+                    ("reason codes", HEALTH_REASON, &health.top_reason_codes),
+                ] {
+                    if top.is_empty() {
+                        continue;
+                    }
+                    writeln!(f, "  {title}")?;
+                    let mut rows = vec![vec!["failed checks".to_string(), column.to_string()]];
+                    rows.extend(
+                        top.iter()
+                            .map(|t| vec![thousands(t.count), t.value.clone()]),
+                    );
+                    table(f, &rows, &[true, false])?;
+                }
+            }
+        }
         if !self.warnings.is_empty() {
             writeln!(f)?;
             writeln!(f, "Warnings")?;
@@ -1132,6 +1403,17 @@ impl fmt::Display for Report {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn suggested_windows_reach_the_newest_document() {
+        let now = 1_000_000;
+        assert_eq!(suggest_since(now, now - 30), "1m");
+        assert_eq!(suggest_since(now, now - 3_600), "61m");
+        assert_eq!(suggest_since(now, now - 2 * 3_600), "3h");
+        assert_eq!(suggest_since(now, now - 7 * 86_400 - 5), "8d");
+        // A newest document in the future (clock skew) still gets a window.
+        assert_eq!(suggest_since(now, now + 100), "1m");
+    }
+
     use super::*;
 
     const NOW: i64 = 1_795_662_000; // 2026-11-26T03:00:00Z
@@ -1139,9 +1421,60 @@ mod tests {
     fn options(since: &str) -> ReportOptions {
         ReportOptions {
             prefix: "alb-logs".into(),
+            health_check_prefix: DEFAULT_HEALTH_CHECK_PREFIX.into(),
             since: since.parse().unwrap(),
             now: NOW,
         }
+    }
+
+    #[test]
+    fn target_health_from_the_health_check_logs() {
+        let options = options("1h").health_check_prefix("web-health");
+        let body = target_health_body(&options);
+        assert_eq!(
+            body["query"]["bool"]["filter"][0],
+            json!({"term": {"event.dataset": "aws.elb_health_check_logs"}})
+        );
+        assert_eq!(
+            body["query"]["bool"]["filter"][1]["range"]["@timestamp"]["gte"],
+            "2026-11-26T02:00:00Z"
+        );
+        assert_eq!(
+            body["aggs"]["failed"]["filter"],
+            json!({"term": {"aws.elb.health_check.status": "FAIL"}})
+        );
+        let bucket = |key: &str, n: u64| json!({"key": key, "doc_count": n});
+        let answer = json!({"hits": {"total": {"value": 120, "relation": "eq"}},
+            "aggregations": {"failed": {"doc_count": 9,
+                "targets": {"buckets": [bucket("10.0.5.31", 7), bucket("10.0.6.40", 2)],
+                            "sum_other_doc_count": 0, "doc_count_error_upper_bound": 0},
+                "reasons": {"buckets": [bucket("TimedOut", 5), bucket("ResponseCodeMismatch", 4)],
+                            "sum_other_doc_count": 0, "doc_count_error_upper_bound": 3}}}});
+        let mut warnings = Vec::new();
+        let health = parse_target_health(&answer, &options, &mut warnings).unwrap();
+        assert_eq!(health.index_pattern, "web-health-*");
+        assert_eq!((health.checks, health.failed), (120, 9));
+        assert_eq!(health.top_failing_targets[0].value, "10.0.5.31");
+        assert_eq!(health.top_reason_codes[1].count, 4);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        // More failures than checks cannot be right.
+        let mut bad = answer.clone();
+        bad["aggregations"]["failed"]["targets"]["buckets"][0]["doc_count"] = json!(70);
+        assert!(parse_target_health(&bad, &options, &mut warnings).is_err());
+        // No health check index: nothing to report, no error.
+        let none =
+            parse_target_health(&json!({"hits": {"total": 0}}), &options, &mut warnings).unwrap();
+        assert_eq!((none.checks, none.failed), (0, 0));
+
+        let mut report = parse_search(&json!({"hits": {"total": 0}}), &[], &options).unwrap();
+        report.target_health = Some(health);
+        let text = report.to_string();
+        assert!(
+            text.contains("Target health (health check logs in web-health-*)\n"),
+            "{text}"
+        );
+        assert!(text.contains("  failed         9 (7.5%)\n"), "{text}");
+        assert!(text.contains("              7  10.0.5.31\n"), "{text}");
     }
 
     fn all_aggs() -> Vec<&'static str> {

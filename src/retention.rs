@@ -23,7 +23,22 @@ pub enum RetentionError {
     NoPrefix,
     #[error("index prefix {0:?} is not allowed (use lower-case letters, digits, '-', '_' and '.', not first '.', '-' or '_')")]
     BadPrefix(String),
+    #[error(
+        "refusing to delete: the newest index ({newest}) is {age} days older than today ({today}) \
+         claims, more than the retention ({days} days) plus {SUSPECT_AFTER_DAYS} days: is the clock \
+         wrong? Check it, or force the cleanup"
+    )]
+    ClockSuspect {
+        newest: String,
+        today: String,
+        age: i64,
+        days: u32,
+    },
 }
+
+/// Days past the retention after which an all-old set of indices makes the clock suspect: a
+/// clock set decades ahead (2100) would otherwise delete every dated index at once.
+pub const SUSPECT_AFTER_DAYS: i64 = 31;
 
 /// The verdict on one index, with the reason that goes in the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +106,32 @@ impl Retention {
             .collect()
     }
 
+    /// Refuses a cleanup whose "today" is far past every index of ours: when the newest dated
+    /// index is more than [`SUSPECT_AFTER_DAYS`] days past the retention, either the clock is
+    /// wrong or the logs stopped long ago; both deserve a person's look (`--force`) rather than
+    /// deleting everything.
+    pub fn check_clock<'a>(
+        &self,
+        indices: impl IntoIterator<Item = &'a str>,
+        today: i64,
+    ) -> Result<(), RetentionError> {
+        let newest = indices
+            .into_iter()
+            .filter_map(|index| Some((self.date_of(index).ok()?, index)))
+            .max();
+        match newest {
+            Some((day, index)) if today - day > i64::from(self.days) + SUSPECT_AFTER_DAYS => {
+                Err(RetentionError::ClockSuspect {
+                    newest: index.to_string(),
+                    today: crate::timestamp::format_epoch_seconds(today * 86_400)[..10].to_string(),
+                    age: today - day,
+                    days: self.days,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The day (days since the epoch) in an index name of ours, or why it is not one.
     fn date_of(&self, index: &str) -> Result<i64, String> {
         if index.starts_with('.') {
@@ -149,6 +190,34 @@ mod tests {
     }
 
     #[test]
+    fn the_default_prefixes_cover_the_health_check_indices() {
+        let defaults = crate::bulk::IndexPrefixes::default();
+        let retention = Retention::new(7, defaults.all()).unwrap();
+        let got: Vec<(String, bool)> = retention
+            .judge(
+                [
+                    "alb-health-check-logs-2026.11.01",
+                    "alb-health-check-logs-failed-2026.11.01",
+                    "alb-health-check-logs-2026.11.25",
+                    "alb-logs-2026.11.01",
+                ],
+                day("2026.11.26"),
+            )
+            .into_iter()
+            .map(|v| (v.index, v.delete))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("alb-health-check-logs-2026.11.01".to_string(), true),
+                ("alb-health-check-logs-failed-2026.11.01".to_string(), true),
+                ("alb-health-check-logs-2026.11.25".to_string(), false),
+                ("alb-logs-2026.11.01".to_string(), true),
+            ]
+        );
+    }
+
+    #[test]
     fn deletes_only_dated_indices_of_ours_past_retention() {
         let got = verdicts(
             7,
@@ -190,6 +259,29 @@ mod tests {
         assert!(Retention::new(1, &["logs-*".to_string()]).is_err());
         assert!(Retention::new(1, &["a,b".to_string()]).is_err());
         assert!(Retention::new(1, &[]).is_err());
+    }
+
+    #[test]
+    fn a_clock_far_past_every_index_is_suspect() {
+        let p = vec!["alb-logs".to_string()];
+        let r = Retention::new(1, &p).unwrap();
+        let names = [
+            "alb-logs-2026.11.20",
+            "alb-logs-failed-2026.11.25",
+            "other-2020.01.01",
+        ];
+        let err = r.check_clock(names, day("2100.01.01")).unwrap_err();
+        assert!(
+            matches!(&err, RetentionError::ClockSuspect { newest, .. } if newest == "alb-logs-failed-2026.11.25"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("2100-01-01"), "{err}");
+        // Days past the retention, within the slack: an ordinary cleanup.
+        assert!(r.check_clock(names, day("2026.12.20")).is_ok());
+        // Nothing of ours: nothing to protect.
+        assert!(r
+            .check_clock(["other-2020.01.01"], day("2100.01.01"))
+            .is_ok());
     }
 
     #[test]

@@ -2,13 +2,16 @@
 //! object under an S3 prefix (paginated listing, for backfills). Opening one gives a blocking
 //! reader over its bytes: S3 bodies are streamed, never buffered whole.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use tokio::sync::mpsc;
 
+use crate::format::{walk_takes, NotALog};
 use crate::object_key::ObjectInfo;
 
 /// One object to ingest.
@@ -138,20 +141,52 @@ pub async fn s3_client(endpoint: Option<&str>) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(config.build())
 }
 
+/// What directory and prefix walks left out ([`walk_takes`]), by reason, with the first name of
+/// each: the run's summary reports it.
+#[derive(Debug, Default)]
+pub struct Skipped(Mutex<BTreeMap<NotALog, (u64, String)>>);
+
+impl Skipped {
+    fn add(&self, reason: NotALog, name: String) {
+        tracing::info!(object = %name, %reason, "skipped");
+        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        counts.entry(reason).or_insert((0, name)).0 += 1;
+    }
+
+    pub fn total(&self) -> u64 {
+        let counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        counts.values().map(|(n, _)| n).sum()
+    }
+
+    /// `2 not a load balancer log name (first: samples/README.md), 1 not .log or .log.gz (…)`.
+    pub fn describe(&self) -> String {
+        let counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let parts: Vec<String> = counts
+            .iter()
+            .map(|(reason, (n, first))| format!("{n} {reason} (first: {first})"))
+            .collect();
+        parts.join(", ")
+    }
+}
+
 /// Lists every object of `inputs` into `out`, in order: files as given, directories walked
-/// (sorted, recursively, symlinked directories not followed), S3 prefixes page by page. The
-/// channel is bounded, so a listing of millions of keys never sits in memory.
+/// (sorted, recursively, symlinked directories not followed), S3 prefixes page by page. What a
+/// walk finds is taken only if [`walk_takes`] its name (the rest is counted in `skipped`); a file
+/// named explicitly is always taken. The channel is bounded, so a listing of millions of keys
+/// never sits in memory.
 pub async fn enumerate(
     inputs: Vec<Input>,
     s3: Option<aws_sdk_s3::Client>,
     page_size: i32,
     out: mpsc::Sender<Result<Source, SourceError>>,
+    skipped: std::sync::Arc<Skipped>,
 ) {
     for input in inputs {
         match input {
             Input::Path(path) => {
-                let out = out.clone();
-                let walked = tokio::task::spawn_blocking(move || walk(&path, &out)).await;
+                let (out, skipped) = (out.clone(), skipped.clone());
+                let walked =
+                    tokio::task::spawn_blocking(move || walk(&path, true, &out, &skipped)).await;
                 if walked.is_err() {
                     return;
                 }
@@ -162,7 +197,7 @@ pub async fn enumerate(
                     let _ = out.send(Err(SourceError::NoS3Client(url))).await;
                     continue;
                 };
-                if !list_prefix(client, &location, page_size, &out).await {
+                if !list_prefix(client, &location, page_size, &out, &skipped).await {
                     return;
                 }
             }
@@ -170,8 +205,14 @@ pub async fn enumerate(
     }
 }
 
-/// Sends the files under `path`; false when the receiver is gone.
-fn walk(path: &Path, out: &mpsc::Sender<Result<Source, SourceError>>) -> bool {
+/// Sends the files under `path` (`path` itself when `named`: given by the user, so taken whatever
+/// its name); false when the receiver is gone.
+fn walk(
+    path: &Path,
+    named: bool,
+    out: &mpsc::Sender<Result<Source, SourceError>>,
+    skipped: &Skipped,
+) -> bool {
     let unreadable = |source: std::io::Error| SourceError::Local {
         path: path.display().to_string(),
         source,
@@ -181,6 +222,12 @@ fn walk(path: &Path, out: &mpsc::Sender<Result<Source, SourceError>>) -> bool {
         Err(e) => return out.blocking_send(Err(unreadable(e))).is_ok(),
     };
     if !metadata.is_dir() {
+        if !named {
+            if let Err(reason) = walk_takes(&path.to_string_lossy()) {
+                skipped.add(reason, path.display().to_string());
+                return true;
+            }
+        }
         return out
             .blocking_send(Ok(Source::File(path.to_path_buf())))
             .is_ok();
@@ -198,7 +245,7 @@ fn walk(path: &Path, out: &mpsc::Sender<Result<Source, SourceError>>) -> bool {
             tracing::warn!(path = %entry.display(), "not following a symlinked directory");
             continue;
         }
-        if !walk(&entry, out) {
+        if !walk(&entry, false, out, skipped) {
             return false;
         }
     }
@@ -211,6 +258,7 @@ async fn list_prefix(
     location: &S3Location,
     page_size: i32,
     out: &mpsc::Sender<Result<Source, SourceError>>,
+    skipped: &Skipped,
 ) -> bool {
     let mut pages = client
         .list_objects_v2()
@@ -231,6 +279,13 @@ async fn list_prefix(
             let Some(key) = object.key() else { continue };
             if key.ends_with('/') {
                 continue; // a "folder" marker, no log in it
+            }
+            // The whole key given as the prefix names the object explicitly.
+            if key != location.prefix {
+                if let Err(reason) = walk_takes(key) {
+                    skipped.add(reason, format!("s3://{}/{key}", location.bucket));
+                    continue;
+                }
             }
             let source = Source::S3 {
                 bucket: location.bucket.clone(),
@@ -263,14 +318,14 @@ pub async fn open(source: &Source, s3: Option<&aws_sdk_s3::Client>) -> Result<Op
                 path: path.display().to_string(),
                 source,
             };
-            let file = std::fs::File::open(path).map_err(unreadable)?;
-            let size = file.metadata().map_err(unreadable)?.len();
-            if file.metadata().map_err(unreadable)?.is_dir() {
-                return Err(unreadable(std::io::Error::other("is a directory")));
-            }
+            info = ObjectInfo {
+                read_at: info.read_at,
+                ..local_object(path).map_err(unreadable)?
+            };
+            let (reader, size) = open_local(path).map_err(unreadable)?;
             Ok(Opened {
                 info,
-                reader: Box::new(file),
+                reader,
                 size: Some(size),
             })
         }
@@ -293,6 +348,57 @@ pub async fn open(source: &Source, s3: Option<&aws_sdk_s3::Client>) -> Result<Op
             })
         }
     }
+}
+
+/// Opens a local file for reading to the size it has now (see [`SizedFile`]); also that size.
+pub fn open_local(path: &Path) -> std::io::Result<(Box<dyn Read + Send>, u64)> {
+    let file = std::fs::File::open(path)?;
+    let metadata = file.metadata()?;
+    if metadata.is_dir() {
+        return Err(std::io::Error::other("is a directory"));
+    }
+    let reader = SizedFile {
+        file,
+        path: path.display().to_string(),
+        size: metadata.len(),
+        read: 0,
+    };
+    Ok((Box::new(reader), metadata.len()))
+}
+
+/// A local file, read to the size it had when opened: ending before it means the file shrank
+/// while it was read (truncated or rewritten in place), and its lines past that point are lost,
+/// so that is an error, not a short object.
+struct SizedFile {
+    file: std::fs::File,
+    path: String,
+    size: u64,
+    read: u64,
+}
+
+impl Read for SizedFile {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.read += n as u64;
+        if n == 0 && !buf.is_empty() && self.read < self.size {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "{}: the file shrank while it was read: {} bytes when opened, {} bytes read",
+                    self.path, self.size, self.read
+                ),
+            ));
+        }
+        Ok(n)
+    }
+}
+
+/// A local file is known by its canonical path (absolute, `.`, `..`, `//` and symlinks resolved):
+/// `small.log`, `./small.log` and `/data//small.log` are one object with one set of `_id`s. A
+/// copy or a rename is another path, hence another object (its lines are indexed again).
+pub fn local_object(path: &Path) -> std::io::Result<ObjectInfo> {
+    let canonical = std::fs::canonicalize(path)?;
+    Ok(ObjectInfo::local(&canonical.display().to_string()))
 }
 
 /// An S3 error, named by bucket and key, told apart by what the caller can do about it.
@@ -374,12 +480,24 @@ mod tests {
     async fn directories_are_walked_recursively_in_order() {
         let dir = std::env::temp_dir().join(format!("albingest-walk-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("b/c")).unwrap();
-        for f in ["a.log", "b/c/d.log.gz", "b/e.log"] {
+        let name = |n: &str| format!("1_elasticloadbalancing_r_app.lb.1_20260101T0000Z_{n}");
+        let (a, d, e) = (name("a.log"), name("d.log.gz"), name("e.log"));
+        for f in [
+            a.clone(),
+            format!("b/c/{d}"),
+            format!("b/{e}"),
+            "b/notes.md".into(),
+        ] {
             std::fs::write(dir.join(f), "x\n").unwrap();
         }
         let (tx, mut rx) = mpsc::channel(2);
-        let inputs = vec![Input::Path(dir.clone()), Input::Path(dir.join("missing"))];
-        tokio::spawn(enumerate(inputs, None, 1000, tx));
+        let inputs = vec![
+            Input::Path(dir.clone()),
+            Input::Path(dir.join("missing")),
+            Input::Path(dir.join("b/notes.md")),
+        ];
+        let skipped = std::sync::Arc::new(Skipped::default());
+        tokio::spawn(enumerate(inputs, None, 1000, tx, skipped.clone()));
         let mut got = Vec::new();
         while let Some(item) = rx.recv().await {
             got.push(match item {
@@ -388,11 +506,51 @@ mod tests {
                 Err(e) => format!("error: {e}"),
             });
         }
-        assert_eq!(got[..3], ["a.log", "b/c/d.log.gz", "b/e.log"]);
+        assert_eq!(got[..3], [a, format!("b/{e}"), format!("b/c/{d}")]);
         assert!(
             got[3].starts_with("error: ") && got[3].contains("missing"),
             "{got:?}"
         );
+        // Named explicitly: read whatever its name; found by the walk: skipped and counted.
+        assert_eq!(got[4], "b/notes.md");
+        assert_eq!(got.len(), 5);
+        assert_eq!(skipped.total(), 1);
+        assert!(skipped
+            .describe()
+            .starts_with("1 not a load balancer log name (first: "));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_file_that_shrinks_while_read_is_an_error_naming_both_sizes() {
+        let dir = std::env::temp_dir().join(format!("albingest-shrink-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("plain.log");
+        std::fs::write(&path, vec![b'x'; 300_000]).unwrap();
+        let mut opened = open(&Source::File(path.clone()), None).await.unwrap();
+        let mut head = vec![0; 1000];
+        opened.reader.read_exact(&mut head).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(100_000)
+            .unwrap();
+        let mut rest = Vec::new();
+        let err = opened
+            .reader
+            .read_to_end(&mut rest)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("plain.log") && err.contains("300000") && err.contains("100000"),
+            "{err}"
+        );
+        // A file read whole is fine.
+        let mut opened = open(&Source::File(path.clone()), None).await.unwrap();
+        let mut all = Vec::new();
+        opened.reader.read_to_end(&mut all).unwrap();
+        assert_eq!(all.len(), 100_000);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -36,7 +36,7 @@ fn garbage_gives_one_failure_document_and_exit_0() {
     assert_eq!(docs[0]["tags"][0], "_albingest_parse_failure");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("1 lines, 1 documents, 1 failures"),
+        stderr.contains("1 input, 1 line, 1 document, 1 failure (alb=1)"),
         "{stderr}"
     );
 }
@@ -194,4 +194,291 @@ fn truncated_gzip_keeps_the_lines_before_and_names_the_offset() {
         docs.len()
     );
     assert!(docs.iter().all(|d| d["event"]["kind"] == "event"));
+}
+
+#[test]
+fn a_zero_bomb_without_a_newline_is_one_failure_document_stating_its_length() {
+    use flate2::write::GzEncoder;
+    let zeros = 40usize << 20;
+    let mut e = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let block = vec![0u8; 1 << 20];
+    for _ in 0..zeros >> 20 {
+        e.write_all(&block).unwrap();
+    }
+    e.write_all(format!("\n{LINE}\n").as_bytes()).unwrap();
+    let out = albingest(&["parse"], &e.finish().unwrap());
+    assert!(out.status.success());
+    let docs = json_lines(&out);
+    assert_eq!(docs.len(), 2, "one document per line");
+    assert_eq!(docs[0]["event"]["kind"], "pipeline_error");
+    let message = docs[0]["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&format!("{zeros} bytes")), "{message}");
+    assert_eq!(
+        docs[0]["event"]["original"].as_str().unwrap().len(),
+        albingest::lines::MAX_LINE
+    );
+    assert_eq!(docs[1]["log"]["offset"], zeros as u64 + 1);
+    assert_eq!(docs[1]["event"]["kind"], "event");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("2 lines, 2 documents, 1 failure "),
+        "{stderr}"
+    );
+}
+
+/// A gzip stream of `n` lines cut at two thirds.
+fn truncated_gzip(n: usize) -> Vec<u8> {
+    use flate2::write::GzEncoder;
+    let mut e = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    for _ in 0..n {
+        e.write_all(format!("{LINE}\n").as_bytes()).unwrap();
+    }
+    let gz = e.finish().unwrap();
+    gz[..gz.len() * 2 / 3].to_vec()
+}
+
+fn summary_line(out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    stderr
+        .lines()
+        .find(|l| l.starts_with("albingest parse: "))
+        .unwrap_or_else(|| panic!("no summary in {stderr}"))
+        .to_string()
+}
+
+#[test]
+fn summary_counts_an_input_that_failed_part_way_and_every_input() {
+    let dir = std::env::temp_dir().join(format!("albingest-cli-sum-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cut, good) = (dir.join("cut.log.gz"), dir.join("good.log"));
+    std::fs::write(&cut, truncated_gzip(2000)).unwrap();
+    std::fs::write(&good, format!("{LINE}\n").repeat(1500)).unwrap();
+
+    for threads in ["1", "2"] {
+        let out = albingest(&["parse", "--threads", threads, cut.to_str().unwrap()], b"");
+        assert!(!out.status.success());
+        let written = json_lines(&out).len();
+        assert!(written > 100 && written < 2000, "{written}");
+        assert_eq!(
+            summary_line(&out),
+            format!("albingest parse: 1 input, {written} lines, {written} documents, 0 failures (alb={written}), 1 unreadable")
+        );
+
+        let out = albingest(
+            &[
+                "parse",
+                "--threads",
+                threads,
+                cut.to_str().unwrap(),
+                good.to_str().unwrap(),
+            ],
+            b"",
+        );
+        let written = json_lines(&out).len();
+        assert!(written > 1500, "{written}");
+        assert!(
+            summary_line(&out).starts_with(&format!(
+                "albingest parse: 2 inputs, {written} lines, {written} documents, 0 failures"
+            )),
+            "{}",
+            summary_line(&out)
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn summary_counts_a_partly_read_input() {
+    use std::io::{BufRead, BufReader};
+    // `albingest parse FILE | head -1`: the first document read, then the pipe closed.
+    let input = format!("{LINE}\n").repeat(3000);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_albingest"))
+        .args(["parse", "--threads", "2"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || stdin.write_all(input.as_bytes()).ok());
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    serde_json::from_str::<serde_json::Value>(&first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    assert!(out.status.success());
+    let summary = summary_line(&out);
+    let documents: u64 = summary
+        .split(", ")
+        .find_map(|part| part.strip_suffix(" documents"))
+        .unwrap_or_else(|| panic!("{summary}"))
+        .parse()
+        .unwrap();
+    assert!((1..3000).contains(&documents), "{summary}");
+    assert!(
+        summary.contains(&format!("input, {documents} lines, ")),
+        "{summary}"
+    );
+    assert!(summary.contains("standard output closed"), "{summary}");
+}
+
+/// The options `--help` of `subcommand` lists, each with the text that explains it.
+fn help_options(subcommand: &str) -> Vec<(String, String)> {
+    let out = albingest(&[subcommand, "--help"], b"");
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    let mut options: Vec<(String, String)> = Vec::new();
+    let mut in_options = false;
+    for line in help.lines() {
+        if line == "Options:" {
+            in_options = true;
+            continue;
+        }
+        if !in_options {
+            continue;
+        }
+        if !line.starts_with(' ') && !line.is_empty() {
+            break; // the text after the options
+        }
+        let trimmed = line.trim_start();
+        let is_option = trimmed.starts_with("--") || trimmed.starts_with("-h, ");
+        if is_option && line.len() - trimmed.len() <= 6 {
+            let signature = trimmed.trim_start_matches("-h, ");
+            let name = signature.split([' ', '=']).next().unwrap().to_string();
+            // The explanation follows the signature on the same line (two spaces) or below it.
+            let text = signature
+                .split_once("  ")
+                .map(|(_, text)| text.trim().to_string())
+                .unwrap_or_default();
+            options.push((name, text));
+        } else if let Some((_, text)) = options.last_mut() {
+            text.push(' ');
+            text.push_str(trimmed);
+        }
+    }
+    options
+}
+
+#[test]
+fn each_subcommand_shows_only_the_options_it_uses_each_explained() {
+    let search = [
+        "--endpoint",
+        "--username",
+        "--aws-sigv4",
+        "--aws-region",
+        "--ca-bundle",
+    ];
+    let parsing = [
+        "--format",
+        "--patterns",
+        "--keep-original",
+        "--index-prefix",
+    ];
+    let templates = ["--shards", "--replicas", "--refresh-interval"];
+    let expected: [(&str, Vec<&str>); 5] = [
+        ("parse", [&["--bulk", "--threads"][..], &parsing].concat()),
+        (
+            "ingest",
+            [
+                &search[..],
+                &parsing,
+                &templates,
+                &[
+                    "--no-setup",
+                    "--no-gzip",
+                    "--dry-run",
+                    "--concurrency",
+                    "--batch-bytes",
+                    "--in-flight",
+                    "--dead-letter",
+                    "--s3-endpoint",
+                    "--retry-for",
+                    "--request-timeout",
+                    "--deadline",
+                    "--wait-for-server",
+                    "--document-ids",
+                    "--progress",
+                ],
+            ]
+            .concat(),
+        ),
+        (
+            "setup",
+            [
+                &search[..],
+                &templates,
+                &["--index-prefix", "--dashboards-url", "--dashboards-flavor"],
+            ]
+            .concat(),
+        ),
+        (
+            "cleanup",
+            [
+                &search[..],
+                &[
+                    "--retention-days",
+                    "--prefix",
+                    "--dry-run",
+                    "--force",
+                    "--json",
+                ],
+            ]
+            .concat(),
+        ),
+        (
+            "report",
+            [
+                &search[..],
+                &[
+                    "--since",
+                    "--index-prefix",
+                    "--health-check-index-prefix",
+                    "--json",
+                ],
+            ]
+            .concat(),
+        ),
+    ];
+    for (subcommand, want) in expected {
+        let options = help_options(subcommand);
+        let mut got: Vec<&str> = options.iter().map(|(name, _)| name.as_str()).collect();
+        got.retain(|name| *name != "--help");
+        let (mut got_sorted, mut want_sorted) = (got.clone(), want.clone());
+        got_sorted.sort();
+        want_sorted.sort();
+        assert_eq!(got_sorted, want_sorted, "albingest {subcommand} --help");
+        for (name, text) in &options {
+            assert!(
+                text.len() > 10,
+                "albingest {subcommand} --help: {name} is not explained: {text:?}"
+            );
+        }
+    }
+    // Every value of --progress is described.
+    let (_, progress) = help_options("ingest")
+        .into_iter()
+        .find(|(name, _)| name == "--progress")
+        .unwrap();
+    for value in ["- auto:", "- always:", "- never:"] {
+        let described = progress
+            .split_once(value)
+            .is_some_and(|(_, rest)| rest.trim_start().len() > 10);
+        assert!(described, "--progress {value} is not described: {progress}");
+    }
+}
+
+#[test]
+fn a_bad_index_prefix_names_the_option_and_the_formats() {
+    let out = albingest(&["parse", "--index-prefix", "foo=bar"], b"");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    // Every format is valid there but `auto`.
+    assert!(
+        err.contains(r#"--index-prefix foo=bar: unknown format "foo" (use alb, alb-connection, "#)
+            && err.contains(" or ")
+            && !err.contains("auto"),
+        "{err}"
+    );
 }

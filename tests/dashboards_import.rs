@@ -288,7 +288,7 @@ async fn imports_into_opensearch_dashboards_as_the_api_requires() {
     assert!(out.status.success(), "{err}");
     assert!(
         err.contains(&format!(
-            "OpenSearch Dashboards {}: imported 11 of 11 saved objects",
+            "OpenSearch Dashboards {}: imported 19 of 19 saved objects",
             double.url
         )),
         "{err}"
@@ -301,7 +301,7 @@ async fn imports_into_opensearch_dashboards_as_the_api_requires() {
     );
     let file = check_import(&requests[0], "", "osd-xsrf");
     assert_eq!(file, OSD_FILE, "the shipped file, byte for byte");
-    assert_eq!(ids(&file).len(), 11);
+    assert_eq!(ids(&file).len(), 19);
     assert!(!requests[0].headers.contains_key("authorization"));
 }
 
@@ -379,6 +379,8 @@ async fn detects_opensearch_dashboards_and_follows_the_index_prefix() {
             double.url.clone(),
             "--index-prefix".into(),
             "web".into(),
+            "--index-prefix".into(),
+            "alb-health-check=web-health".into(),
         ],
         vec![],
     )
@@ -394,7 +396,7 @@ async fn detects_opensearch_dashboards_and_follows_the_index_prefix() {
         .filter(|v| v["type"] == "index-pattern")
         .map(|v| v["attributes"]["title"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(titles, ["web-*", "web-failed-*"]);
+    assert_eq!(titles, ["web-*", "web-failed-*", "web-health-*"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,12 +22,13 @@ const SAM_TEMPLATE: &str = "deploy/sam/template.yaml";
 const TERRAFORM_MAIN: &str = "deploy/terraform/main.tf";
 
 /// The environment the ingest binary reads (the contract in deploy/README.md).
-const INGEST_ENV: [&str; 13] = [
+const INGEST_ENV: [&str; 14] = [
     "ALBINGEST_ENDPOINT",
     "ALBINGEST_AUTH",
     "ALBINGEST_SIGV4_SERVICE",
     "ALBINGEST_USERNAME",
     "ALBINGEST_PASSWORD",
+    "ALBINGEST_API_KEY",
     "ALBINGEST_INDEX_PREFIXES",
     "ALBINGEST_BATCH_BYTES",
     "ALBINGEST_DEAD_LETTER",
@@ -39,12 +40,13 @@ const INGEST_ENV: [&str; 13] = [
 ];
 
 /// The environment the cleanup binary reads.
-const CLEANUP_ENV: [&str; 8] = [
+const CLEANUP_ENV: [&str; 9] = [
     "ALBINGEST_ENDPOINT",
     "ALBINGEST_AUTH",
     "ALBINGEST_SIGV4_SERVICE",
     "ALBINGEST_USERNAME",
     "ALBINGEST_PASSWORD",
+    "ALBINGEST_API_KEY",
     "RETENTION_DAYS",
     "ALBINGEST_INDEX_PREFIXES",
     "DRY_RUN",
@@ -356,8 +358,11 @@ fn saved_objects_are_well_formed_and_references_resolve() {
                         Some("index-pattern"),
                         "{file}: {id}: indexRefName {name} is no index-pattern reference"
                     ),
-                    None => assert_eq!(
-                        obj["type"], "dashboard",
+                    // A dashboard, or a text panel (markdown), reads no index.
+                    None => assert!(
+                        obj["type"] == "dashboard"
+                            || embedded(obj, "/attributes/visState")
+                                .is_some_and(|v| v["type"] == "markdown"),
                         "{file}: {id}: searchSourceJSON without indexRefName"
                     ),
                 }
@@ -537,11 +542,8 @@ fn the_overview_has_what_the_issue_asks_for() {
             "{file}"
         );
 
-        let dashboard = of_type("dashboard").next().expect("a dashboard");
-        let placed: BTreeSet<&str> = dashboard["references"]
-            .as_array()
-            .unwrap()
-            .iter()
+        let placed: BTreeSet<&str> = of_type("dashboard")
+            .flat_map(|d| d["references"].as_array().unwrap())
             .map(|r| r["id"].as_str().unwrap())
             .collect();
         for o in objects
@@ -550,10 +552,125 @@ fn the_overview_has_what_the_issue_asks_for() {
         {
             assert!(
                 placed.contains(o["id"].as_str().unwrap()),
-                "{file}: {} is not on the dashboard",
+                "{file}: {} is on no dashboard",
                 o["id"]
             );
         }
+        assert!(
+            of_type("dashboard").any(|d| d["id"] == "albingest-alb-overview"),
+            "{file}: no ALB overview"
+        );
+    }
+}
+
+/// The visualizations a dashboard places, by id.
+fn panels_of<'o>(objects: &'o [Value], dashboard: &str) -> Vec<&'o Value> {
+    let board = objects
+        .iter()
+        .find(|o| o["type"] == "dashboard" && o["id"] == dashboard)
+        .unwrap_or_else(|| panic!("no dashboard {dashboard}"));
+    board["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| objects.iter().find(|o| o["id"] == r["id"]))
+        .collect()
+}
+
+/// The index pattern a visualization reads.
+fn pattern_title<'o>(objects: &'o [Value], vis: &Value) -> Option<&'o str> {
+    let id = vis["references"]
+        .as_array()?
+        .iter()
+        .find(|r| r["type"] == "index-pattern")?["id"]
+        .as_str()?;
+    objects
+        .iter()
+        .find(|o| o["type"] == "index-pattern" && o["id"] == id)
+        .and_then(|o| str_at(o, "/attributes/title"))
+}
+
+fn aggs_of(vis: &Value) -> Vec<(String, Option<String>)> {
+    embedded(vis, "/attributes/visState").unwrap()["aggs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["type"].as_str().unwrap().to_owned(),
+                str_at(a, "/params/field").map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+fn query_of(vis: &Value) -> String {
+    embedded(vis, "/attributes/kibanaSavedObjectMeta/searchSourceJSON")
+        .and_then(|s| str_at(&s, "/query/query").map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Issue 13: checks by status over time, failing targets and reason codes, latency by target
+/// group, all over the health check logs; the ALB overview links to it (and back).
+#[test]
+fn the_target_health_dashboard_has_what_the_issue_asks_for() {
+    for file in DASHBOARDS {
+        let objects = load(file).objects;
+        let panels = panels_of(&objects, "albingest-alb-target-health");
+        let has = |vis: &&Value, ty: &str, field: &str| {
+            aggs_of(vis)
+                .iter()
+                .any(|(t, f)| t == ty && f.as_deref() == Some(field))
+        };
+        let charts: Vec<&&Value> = panels
+            .iter()
+            .filter(|p| p["type"] == "visualization")
+            .collect();
+        for vis in charts.iter().filter(|v| !aggs_of(v).is_empty()) {
+            assert_eq!(
+                pattern_title(&objects, vis),
+                Some("alb-health-check-logs-*"),
+                "{file}: {} reads the health check logs",
+                vis["id"]
+            );
+        }
+        assert!(
+            charts.iter().any(|v| has(v, "date_histogram", "@timestamp")
+                && has(v, "terms", "aws.elb.health_check.status")),
+            "{file}: no checks by status over time"
+        );
+        assert!(
+            charts.iter().any(|v| has(v, "terms", "destination.address")
+                && has(v, "terms", "aws.elb.health_check.reason_code")
+                && query_of(v).contains("aws.elb.health_check.status:FAIL")),
+            "{file}: no failing targets with reason codes"
+        );
+        assert!(
+            charts.iter().any(
+                |v| (has(v, "percentiles", "aws.elb.health_check.latency.sec")
+                    || has(v, "avg", "aws.elb.health_check.latency.sec"))
+                    && has(v, "terms", "aws.elb.target_group.name")
+            ),
+            "{file}: no latency by target group"
+        );
+
+        let links_to = |board: &str, target: &str| {
+            panels_of(&objects, board).iter().any(|p| {
+                embedded(p, "/attributes/visState").is_some_and(|v| {
+                    v["type"] == "markdown"
+                        && str_at(&v, "/params/markdown")
+                            .is_some_and(|m| m.contains(&format!("(#/view/{target})")))
+                })
+            })
+        };
+        assert!(
+            links_to("albingest-alb-overview", "albingest-alb-target-health"),
+            "{file}: the overview does not link to target health"
+        );
+        assert!(
+            links_to("albingest-alb-target-health", "albingest-alb-overview"),
+            "{file}: target health does not link back"
+        );
     }
 }
 
@@ -742,4 +859,36 @@ fn the_ingest_role_may_read_and_write_the_checkpoint_tag_of_log_objects_only() {
         "{statement}"
     );
     assert_eq!(template.matches("s3:PutObjectTagging").count(), 1);
+}
+
+#[test]
+fn serverless_data_access_policy_and_api_key_come_with_both_deployments() {
+    let template = read(SAM_TEMPLATE);
+    let policy = sam_resource(&template, "AossDataAccessPolicy").join("\n");
+    assert!(policy.contains("Type: AWS::OpenSearchServerless::AccessPolicy"));
+    assert!(policy.contains("Condition: CreateAossAccessPolicy"));
+    for permission in [
+        "aoss:WriteDocument",
+        "aoss:CreateCollectionItems",
+        "aoss:DeleteIndex",
+    ] {
+        assert!(policy.contains(permission), "SAM policy lacks {permission}");
+    }
+    assert!(!policy.contains("aoss:*"), "least privilege: no aoss:*");
+    assert!(template.contains("AllowedValues: [sigv4, basic, apikey, none]"));
+    assert!(template.contains("{{resolve:secretsmanager:${ApiKeySecret}}}"));
+
+    let main = read(TERRAFORM_MAIN);
+    assert!(main.contains("resource \"aws_opensearchserverless_access_policy\" \"data\""));
+    for permission in [
+        "aoss:WriteDocument",
+        "aoss:CreateCollectionItems",
+        "aoss:DeleteIndex",
+    ] {
+        assert!(
+            main.contains(permission),
+            "Terraform policy lacks {permission}"
+        );
+    }
+    assert!(main.contains("data \"aws_secretsmanager_secret_version\" \"api_key\""));
 }

@@ -227,7 +227,9 @@ impl Object {
                 i % 1_000_000
             )
         };
-        let path = dir.join("123456789012_elasticloadbalancing_us-east-1_app.campaign-alb.50dc6c495c0c9188_20261105T0000Z_10.0.1.15_campaign.log.gz");
+        // Local files are known by their canonical path (the ids hash it, documents and dead
+        // letters name it).
+        let path = std::fs::canonicalize(dir).unwrap().join("123456789012_elasticloadbalancing_us-east-1_app.campaign-alb.50dc6c495c0c9188_20261105T0000Z_10.0.1.15_campaign.log.gz");
         let ids = ObjectHash::new(None, &path.display().to_string());
         let mut text = String::new();
         let mut lines_to = Vec::with_capacity(lines);

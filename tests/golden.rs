@@ -1,5 +1,5 @@
 //! Golden tests of the parser: log lines in, documents out, checked against the document contract
-//! (`../shared/docs/documents.md`).
+//! (`docs/documents.md`).
 //!
 //! Each case group is a fixture `tests/fixtures/golden/NAME.log` with `NAME.expected.ndjson`
 //! beside it: one expected document per non-empty input line, in the same order. The expected
@@ -215,16 +215,27 @@ fn golden_failures() {
     check_golden("failures");
 }
 
-/// ALB connection log: 15, 11 and 12 fields, non-TLS, mTLS, IPv6, a trailing placeholder.
+/// ALB connection log: 15, 11 and 12 fields, non-TLS, mTLS (a `Failed:{code}` verify status
+/// split in two), IPv6, a trailing placeholder.
 #[test]
 fn golden_alb_connection() {
     check_golden("alb-connection");
 }
 
-/// NLB: version 1.0 and 2.0, ALPN lists, failed handshake, URL-encoded domain, trailing fields.
+/// NLB: version 1.0 and 2.0, ALPN lists, failed handshake, URL-encoded domain, trailing fields,
+/// `tls_keyexchange` (formerly `tls_named_group`) with a post-quantum group on `tlsv13`.
 #[test]
 fn golden_nlb() {
     check_golden("nlb");
+}
+
+/// ALB health check log: AWS's two example lines, a Lambda target, an IPv6 target, a timeout with
+/// `-` status code, the 10-field form (elb, node IP), an unknown trailing field, an older reason
+/// code, and a broken status code (failure document). Routed by sniffing: the file name is not
+/// AWS's.
+#[test]
+fn golden_alb_health_check() {
+    check_golden("alb-health-check");
 }
 
 /// Classic ELB: HTTP, HTTPS, TCP and SSL (`"- - - "`), a pre-2014 line, `-1` times with backend
@@ -514,7 +525,8 @@ fn connection_log_validity_and_verify_status() {
     let elb = &d["aws"]["elb"];
     assert_eq!(elb["leaf_client_cert_not_before"], "2024-01-01T00:00:00Z");
     assert_eq!(elb["leaf_client_cert_not_after"], "2025-01-01T00:00:00Z");
-    assert_eq!(elb["tls_verify_status"], "Failed:ClientCertUntrusted");
+    assert_eq!(elb["tls_verify_status"], "Failed");
+    assert_eq!(elb["tls_error_code"], "ClientCertUntrusted");
     assert_eq!(
         elb["leaf_client_cert_subject"],
         "CN=device-42,O=Example Corp"

@@ -578,11 +578,12 @@ async fn cli_loads_the_bundled_samples_and_a_second_run_adds_nothing() {
     assert!(files.len() >= 2, "{files:?}");
     for server in servers {
         let prefix = unique("sample");
-        let (alb, connection) = (
+        let (alb, connection, health_check) = (
             format!("{prefix}-alb"),
             format!("alb-connection={prefix}-conn"),
+            format!("alb-health-check={prefix}-health"),
         );
-        let expected = expected_indices(&files, &[&alb, &connection]);
+        let expected = expected_indices(&files, &[&alb, &connection, &health_check]);
         let total: u64 = expected.iter().map(|(_, n)| n).sum();
         assert!(expected.len() >= 3 && total > 1000, "{expected:?}");
 
@@ -597,6 +598,8 @@ async fn cli_loads_the_bundled_samples_and_a_second_run_adds_nothing() {
             &alb,
             "--index-prefix",
             &connection,
+            "--index-prefix",
+            &health_check,
             "--dead-letter",
             &dlq,
             "--progress",
@@ -666,12 +669,9 @@ fn cli_dry_run_needs_no_server_and_a_down_server_fails_clearly() {
     let err = stderr(&out);
     assert!(!out.status.success(), "{err}");
     assert!(started.elapsed() < Duration::from_secs(30));
+    // Down from the start: the run fails at once, before any object (tests/ingest_waiting.rs).
     assert!(
-        err.contains("FAILED") && err.contains("documents unplaced") && err.contains(&endpoint),
-        "{err}"
-    );
-    assert!(
-        err.contains(&format!("({} failed)", files.len())) && err.contains(" 0 indexed"),
+        err.contains("the search server does not answer") && err.contains(&endpoint),
         "{err}"
     );
 
@@ -826,4 +826,191 @@ async fn requests_carry_basic_auth_or_a_sigv4_signature_and_no_secret_is_printed
         assert_eq!(hash.len(), 64, "{line}: payload hash {hash:?}");
         assert!(header(headers, "x-amz-date").is_some(), "{line}");
     }
+}
+
+/// Keys and paths that sanitise to the same readable dead-letter name (`a b`, `a+b` → `a_b`):
+/// every refused document of every one of them is in the dead letters, written to a directory
+/// and to an S3 prefix (issue 12, item 1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_of_colliding_names_never_replace_each_other() {
+    let (Some(servers), Some(s3_url)) = (
+        search_servers("dead-letter-names"),
+        s3_url("dead-letter-names"),
+    ) else {
+        return;
+    };
+    let s3 = s3_client(&s3_url);
+    let bucket = unique("dl-names");
+    create_bucket(&s3, &bucket).await;
+    let names = [
+        "AWSLogs/a b.log",
+        "AWSLogs/a+b.log",
+        "team a/x.log",
+        "team+a/x.log",
+    ];
+    let lines_each = 5;
+    let dir = TempDir::new("dead-letter-names");
+    let mut sources = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        // Each object's lines differ from the others' (client port), all on 2026-11-01.
+        let body = alb_lines_at(lines_each, |n| {
+            format!("2026-11-01T10:00:{:02}.{:06}Z", i * 10 + n, n)
+        });
+        put(&s3, &bucket, &format!("{name}.gz"), gzip(body.as_bytes())).await;
+        sources.push(Source::S3 {
+            bucket: bucket.clone(),
+            key: format!("{name}.gz"),
+        });
+        let path = dir.path().join("logs").join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, body).unwrap();
+        sources.push(Source::File(path));
+    }
+    let refused = (names.len() * 2 * lines_each) as u64;
+    for server in servers {
+        let prefix = unique("dl-names");
+        let client = search_client(&server.url).await;
+        get_json(
+            &client,
+            Method::Put,
+            &format!("/{prefix}-2026.11.01"),
+            Some(json!({"mappings": {"properties": {"source": {"properties": {"ip": {"type": "long"}}}}}})),
+        )
+        .await;
+        let local = dir.path().join(format!("dlq-{prefix}"));
+        let mut setup = Setup::new(&server.url, &prefix, &local);
+        setup.s3 = Some(s3.clone());
+        let s3_location = S3Location::parse(&format!("s3://{bucket}/dlq/{prefix}")).unwrap();
+        let destinations = [
+            DeadLetter::Local(local.clone()),
+            DeadLetter::S3 {
+                client: s3.clone(),
+                location: s3_location,
+            },
+        ];
+        for (round, destination) in destinations.into_iter().enumerate() {
+            setup.dead_letter = destination;
+            let ingester = setup.ingester().await;
+            let mut dead_lettered = 0;
+            for source in &sources {
+                let summary = ingester.ingest(source, None).await.unwrap();
+                assert_eq!(summary.dead_lettered, lines_each as u64, "{summary}");
+                dead_lettered += summary.dead_lettered;
+            }
+            assert_eq!(dead_lettered, refused);
+            let records: Vec<serde_json::Value> = if round == 0 {
+                dead_letter_records(&local)
+            } else {
+                let listed = s3
+                    .list_objects_v2()
+                    .bucket(&bucket)
+                    .prefix(format!("dlq/{prefix}/"))
+                    .send()
+                    .await
+                    .unwrap();
+                let mut records = Vec::new();
+                for object in listed.contents() {
+                    let body = s3
+                        .get_object()
+                        .bucket(&bucket)
+                        .key(object.key().unwrap())
+                        .send()
+                        .await
+                        .unwrap()
+                        .body
+                        .collect()
+                        .await
+                        .unwrap()
+                        .into_bytes();
+                    for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                        records.push(serde_json::from_slice(line).unwrap());
+                    }
+                }
+                records
+            };
+            let ids: std::collections::BTreeSet<&str> =
+                records.iter().map(|r| r["_id"].as_str().unwrap()).collect();
+            assert_eq!(
+                (records.len() as u64, ids.len() as u64),
+                (refused, refused),
+                "{}, dead letters {}: every refused document once",
+                server.name,
+                ["local", "S3"][round]
+            );
+        }
+    }
+}
+
+/// One local file under four spellings (relative, `./`, absolute, `//`) is one object: its
+/// lines are indexed once (issue 12, item 2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_file_under_any_spelling_is_indexed_once() {
+    let Some(servers) = search_servers("spellings") else {
+        return;
+    };
+    let server = &servers[0];
+    let dir = TempDir::new("spellings");
+    let lines = 20u64;
+    std::fs::write(dir.path().join("small.log"), alb_lines(lines as usize, 5)).unwrap();
+    let absolute = dir.path().join("small.log").display().to_string();
+    let doubled = format!("{}//small.log", dir.path().display());
+    let prefix = unique("spellings");
+    let dlq = dir.path().join("dlq").display().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_albingest"))
+        .current_dir(dir.path())
+        .env_remove("ALBINGEST_ENDPOINT")
+        .args(["ingest", "small.log", "./small.log", &absolute, &doubled])
+        .args(["--endpoint", &server.url, "--index-prefix", &prefix])
+        .args([
+            "--dead-letter",
+            &dlq,
+            "--progress",
+            "never",
+            "--concurrency",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "4 objects, {} lines, {0} documents (0 failure documents), {lines} indexed, {} already present",
+            4 * lines,
+            3 * lines
+        )),
+        "{err}"
+    );
+    let client = search_client(&server.url).await;
+    assert_eq!(count(&client, &prefix).await, lines, "{}", server.name);
+}
+
+/// A failure document with no time anywhere (a local file's line without one) goes to the
+/// undated failure index, not to today's (issue 12, item 3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_without_any_time_goes_to_the_undated_index() {
+    let Some(servers) = search_servers("undated") else {
+        return;
+    };
+    let server = &servers[0];
+    let dir = TempDir::new("undated");
+    let path = dir.path().join("upload.log");
+    std::fs::write(&path, format!("garbage\n{}", alb_lines(2, 2))).unwrap();
+    let prefix = unique("undated");
+    let setup = Setup::new(&server.url, &prefix, &dir.path().join("dlq"));
+    let summary = setup
+        .ingester()
+        .await
+        .ingest(&Source::File(path), None)
+        .await
+        .unwrap();
+    assert_eq!((summary.indexed, summary.failures), (3, 1), "{summary}");
+    let client = search_client(&server.url).await;
+    assert_eq!(
+        indices(&client, &prefix).await,
+        [
+            (format!("{prefix}-2026.11.01"), 2),
+            (format!("{prefix}-failed-undated"), 1)
+        ]
+    );
 }

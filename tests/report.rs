@@ -11,6 +11,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use albingest::format::LogFormat;
 use albingest::source::Source;
 use opensearch::http::Method;
 use serde_json::Value;
@@ -110,7 +111,7 @@ fn gunzip(path: &Path) -> String {
     text
 }
 
-/// The bundled ALB access log objects (not the connection log).
+/// The bundled ALB access log objects (not the connection or health check logs).
 fn sample_objects() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -120,8 +121,7 @@ fn sample_objects() -> Vec<PathBuf> {
             } else {
                 let name = path.file_name().unwrap().to_str().unwrap();
                 if name.ends_with(".log.gz")
-                    && name.contains("_app.")
-                    && !name.starts_with("conn_log_")
+                    && LogFormat::from_object_name(name) == Some(LogFormat::Alb)
                 {
                     out.push(path);
                 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the "ALB overview" saved objects for OpenSearch Dashboards and Kibana.
+"""Writes the "ALB overview" and "ALB target health" saved objects for OpenSearch Dashboards and Kibana.
 
     python3 deploy/dashboards/generate.py           # (re)write both .ndjson files
     python3 deploy/dashboards/generate.py --check   # exit 1 if a file differs from what it would write
@@ -21,6 +21,8 @@ HERE = Path(__file__).resolve().parent
 
 LOGS_PATTERN_ID = "albingest-alb-logs"
 FAILED_PATTERN_ID = "albingest-alb-logs-failed"
+HEALTH_PATTERN_ID = "albingest-alb-health-check-logs"
+TARGET_HEALTH_ID = "albingest-alb-target-health"
 INDEX_REF = "kibanaSavedObjectMeta.searchSourceJSON.index"
 
 # Documents of requests only (the alb-logs-* pattern also matches the alb-logs-failed-* indices).
@@ -63,7 +65,7 @@ def index_pattern(obj_id, title):
     }
 
 
-def visualization(obj_id, title, description, vis_type, aggs, params):
+def visualization(obj_id, title, description, vis_type, aggs, params, pattern=LOGS_PATTERN_ID, query=REQUESTS_QUERY):
     vis_state = {"title": title, "type": vis_type, "aggs": aggs, "params": params}
     return {
         "type": "visualization",
@@ -74,9 +76,33 @@ def visualization(obj_id, title, description, vis_type, aggs, params):
             "visState": dumps(vis_state),
             "uiStateJSON": "{}",
             "version": 1,
-            "kibanaSavedObjectMeta": {"searchSourceJSON": search_source(REQUESTS_QUERY)},
+            "kibanaSavedObjectMeta": {"searchSourceJSON": search_source(query)},
         },
-        "references": [{"name": INDEX_REF, "type": "index-pattern", "id": LOGS_PATTERN_ID}],
+        "references": [{"name": INDEX_REF, "type": "index-pattern", "id": pattern}],
+        "migrationVersion": {"visualization": MIGRATION["visualization"]},
+    }
+
+
+def markdown(obj_id, title, description, text):
+    """A text panel (no index pattern): links between dashboards."""
+    vis_state = {
+        "title": title,
+        "type": "markdown",
+        "aggs": [],
+        "params": {"fontSize": 12, "openLinksInNewTab": False, "markdown": text},
+    }
+    return {
+        "type": "visualization",
+        "id": obj_id,
+        "attributes": {
+            "title": title,
+            "description": description,
+            "visState": dumps(vis_state),
+            "uiStateJSON": "{}",
+            "version": 1,
+            "kibanaSavedObjectMeta": {"searchSourceJSON": dumps({"query": {"query": "", "language": "kuery"}, "filter": []})},
+        },
+        "references": [],
         "migrationVersion": {"visualization": MIGRATION["visualization"]},
     }
 
@@ -316,8 +342,10 @@ def saved_objects(flavour):
         },
     ]
 
-    # Dashboard: a 48-column grid.
-    layout = [
+    objects.extend(target_health_objects(flavour))
+
+    # Dashboards: a 48-column grid.
+    overview = [
         ("visualization", "albingest-alb-requests-by-status", 0, 0, 24, 15),
         ("visualization", "albingest-alb-latency-percentiles", 24, 0, 24, 15),
         ("visualization", "albingest-alb-status-codes", 0, 15, 16, 15),
@@ -326,9 +354,126 @@ def saved_objects(flavour):
         ("visualization", "albingest-alb-top-paths", 0, 30, 24, 15),
         ("visualization", "albingest-alb-top-user-agents", 24, 30, 24, 15),
         ("search", "albingest-alb-failed-lines", 0, 45, 48, 15),
+        ("visualization", "albingest-alb-link-target-health", 0, 60, 48, 4),
     ]
+    objects.append(
+        dashboard(
+            "albingest-alb-overview",
+            "ALB overview",
+            "Application Load Balancer access logs loaded by albingest.",
+            overview,
+        )
+    )
+    target_health = [
+        ("visualization", "albingest-alb-health-checks-by-status", 0, 0, 24, 15),
+        ("visualization", "albingest-alb-health-check-latency", 24, 0, 24, 15),
+        ("visualization", "albingest-alb-failing-targets", 0, 15, 32, 15),
+        ("visualization", "albingest-alb-health-check-reasons", 32, 15, 16, 15),
+        ("visualization", "albingest-alb-link-overview", 0, 30, 48, 4),
+    ]
+    objects.append(
+        dashboard(
+            TARGET_HEALTH_ID,
+            "ALB target health",
+            "Application Load Balancer health check logs loaded by albingest: checks by status, failing targets and why, check latency by target group.",
+            target_health,
+        )
+    )
+    return objects
+
+
+def target_health_objects(flavour):
+    status = "aws.elb.health_check.status"
+    return [
+        index_pattern(HEALTH_PATTERN_ID, "alb-health-check-logs-*"),
+        visualization(
+            "albingest-alb-health-checks-by-status",
+            "ALB health checks over time by status",
+            "Health checks per interval, stacked by their status (PASS / FAIL).",
+            "histogram",
+            [
+                count_metric(label="Health checks"),
+                date_histogram(flavour),
+                terms("3", status, 5, schema="group", label="Status"),
+            ],
+            xy_params("histogram", "stacked", "Health checks", "Health checks"),
+            pattern=HEALTH_PATTERN_ID,
+        ),
+        visualization(
+            "albingest-alb-failing-targets",
+            "ALB failing targets",
+            "Targets whose health checks failed, by target group and reason code.",
+            "table",
+            [
+                count_metric(label="Failed checks"),
+                terms("2", "destination.address", 20, label="Target"),
+                terms("3", "aws.elb.target_group.name", 10, label="Target group"),
+                terms("4", "aws.elb.health_check.reason_code", 10, label="Reason code"),
+            ],
+            table_params(per_page=20),
+            pattern=HEALTH_PATTERN_ID,
+            query=f"event.kind:event and {status}:FAIL",
+        ),
+        visualization(
+            "albingest-alb-health-check-reasons",
+            "ALB health check failures by reason code",
+            "Failed health checks by aws.elb.health_check.reason_code.",
+            "pie",
+            [count_metric(label="Failed checks"), terms("2", "aws.elb.health_check.reason_code", 15, schema="segment", label="Reason code")],
+            {
+                "type": "pie",
+                "addTooltip": True,
+                "addLegend": True,
+                "legendPosition": "right",
+                "isDonut": True,
+                "labels": {"show": False, "values": True, "last_level": True, "truncate": 100},
+            },
+            pattern=HEALTH_PATTERN_ID,
+            query=f"event.kind:event and {status}:FAIL",
+        ),
+        visualization(
+            "albingest-alb-health-check-latency",
+            "ALB health check latency by target group",
+            "p95 of the health check latency (aws.elb.health_check.latency.sec, seconds) per target group.",
+            "line",
+            [
+                {
+                    "id": "1",
+                    "enabled": True,
+                    "type": "percentiles",
+                    "schema": "metric",
+                    "params": {
+                        "field": "aws.elb.health_check.latency.sec",
+                        "percents": [95],
+                        "customLabel": "Health check latency p95 (s)",
+                    },
+                },
+                date_histogram(flavour),
+                terms("3", "aws.elb.target_group.name", 10, schema="group", label="Target group"),
+            ],
+            xy_params("line", "normal", "Seconds", "Health check latency p95 (s)"),
+            pattern=HEALTH_PATTERN_ID,
+        ),
+        # Relative links: the same URL fragment works in both products, under a base path
+        # (/_dashboards) and in a Kibana space (/s/SPACE/app/dashboards).
+        markdown(
+            "albingest-alb-link-target-health",
+            "ALB target health (link)",
+            "Link to the ALB target health dashboard.",
+            f"**Targets:** [ALB target health](#/view/{TARGET_HEALTH_ID}) — health checks by status, failing targets and reason codes, check latency by target group.",
+        ),
+        markdown(
+            "albingest-alb-link-overview",
+            "ALB overview (link)",
+            "Link back to the ALB overview dashboard.",
+            "**Requests:** [ALB overview](#/view/albingest-alb-overview)",
+        ),
+    ]
+
+
+def dashboard(obj_id, title, description, layout):
     panels, references = [], []
-    for n, (obj_type, obj_id, x, y, w, h) in enumerate(layout):
+    for n, (panel_type, panel_id, x, y, w, h) in enumerate(layout):
         index = str(n + 1)
         panels.append(
             {
@@ -339,31 +484,28 @@ def saved_objects(flavour):
                 "panelRefName": f"panel_{n}",
             }
         )
-        references.append({"name": f"panel_{n}", "type": obj_type, "id": obj_id})
-    objects.append(
-        {
-            "type": "dashboard",
-            "id": "albingest-alb-overview",
-            "attributes": {
-                "title": "ALB overview",
-                "description": "Application Load Balancer access logs loaded by albingest.",
-                "hits": 0,
-                "panelsJSON": dumps(panels),
-                "optionsJSON": dumps({"hidePanelTitles": False, "useMargins": True}),
-                "version": 1,
-                "timeRestore": True,
-                "timeFrom": "now-24h",
-                "timeTo": "now",
-                "refreshInterval": {"pause": True, "value": 0},
-                "kibanaSavedObjectMeta": {
-                    "searchSourceJSON": dumps({"query": {"query": "", "language": "kuery"}, "filter": []})
-                },
+        references.append({"name": f"panel_{n}", "type": panel_type, "id": panel_id})
+    return {
+        "type": "dashboard",
+        "id": obj_id,
+        "attributes": {
+            "title": title,
+            "description": description,
+            "hits": 0,
+            "panelsJSON": dumps(panels),
+            "optionsJSON": dumps({"hidePanelTitles": False, "useMargins": True}),
+            "version": 1,
+            "timeRestore": True,
+            "timeFrom": "now-24h",
+            "timeTo": "now",
+            "refreshInterval": {"pause": True, "value": 0},
+            "kibanaSavedObjectMeta": {
+                "searchSourceJSON": dumps({"query": {"query": "", "language": "kuery"}, "filter": []})
             },
-            "references": references,
-            "migrationVersion": {"dashboard": MIGRATION["dashboard"]},
-        }
-    )
-    return objects
+        },
+        "references": references,
+        "migrationVersion": {"dashboard": MIGRATION["dashboard"]},
+    }
 
 
 def render(flavour):

@@ -34,6 +34,7 @@ locals {
     },
     var.auth_mode == "basic" ? { ALBINGEST_USERNAME = var.basic_auth_username } : {},
     var.auth_mode == "basic" && var.basic_auth_password_secret != "" ? { ALBINGEST_PASSWORD = local.basic_password } : {},
+    var.auth_mode == "apikey" && var.api_key_secret != "" ? { ALBINGEST_API_KEY = local.api_key } : {},
   )
 
   ingest_env = merge(local.connection_env, {
@@ -52,6 +53,62 @@ locals {
     ALBINGEST_INDEX_PREFIXES = var.index_prefixes
     DRY_RUN                  = tostring(var.cleanup_dry_run)
   })
+}
+
+# ------------------------------------------------------------------ Elasticsearch API key
+data "aws_secretsmanager_secret_version" "api_key" {
+  count     = var.auth_mode == "apikey" && var.api_key_secret != "" ? 1 : 0
+  secret_id = var.api_key_secret
+}
+
+locals {
+  api_key_raw = one(data.aws_secretsmanager_secret_version.api_key[*].secret_string)
+  api_key = (
+    local.api_key_raw == null ? null :
+    var.api_key_secret_key == "" ? local.api_key_raw :
+    jsondecode(local.api_key_raw)[var.api_key_secret_key]
+  )
+}
+
+# ------------------------------------------------------------------ OpenSearch Serverless
+# Data access policy (AWS "Data access control for Amazon OpenSearch Serverless"; permissions
+# per API: "Supported operations and plugins in Amazon OpenSearch Serverless"): ingest writes
+# documents, creates the daily indices and the index templates (collection items); cleanup lists
+# and deletes indices. index/*/PATTERN: the roles' IAM policy limits them to this collection.
+resource "aws_opensearchserverless_access_policy" "data" {
+  count       = local.grant_aoss && var.serverless_collection_name != "" ? 1 : 0
+  name        = "${var.name_prefix}-data"
+  type        = "data"
+  description = "albingest ingest and cleanup roles"
+  policy = jsonencode([
+    {
+      Description = "albingest ingest"
+      Principal   = [aws_iam_role.ingest.arn]
+      Rules = [
+        {
+          ResourceType = "index"
+          Resource     = [for p in var.serverless_index_patterns : "index/*/${p}"]
+          Permission   = ["aoss:CreateIndex", "aoss:DescribeIndex", "aoss:UpdateIndex", "aoss:WriteDocument", "aoss:ReadDocument"]
+        },
+        {
+          ResourceType = "collection"
+          Resource     = ["collection/${var.serverless_collection_name}"]
+          Permission   = ["aoss:CreateCollectionItems", "aoss:UpdateCollectionItems", "aoss:DescribeCollectionItems"]
+        },
+      ]
+    },
+    {
+      Description = "albingest cleanup"
+      Principal   = [aws_iam_role.cleanup.arn]
+      Rules = [
+        {
+          ResourceType = "index"
+          Resource     = [for p in var.serverless_index_patterns : "index/*/${p}"]
+          Permission   = ["aoss:DescribeIndex", "aoss:DeleteIndex"]
+        },
+      ]
+    },
+  ])
 }
 
 # ------------------------------------------------------------------ basic auth password
@@ -347,6 +404,10 @@ resource "aws_lambda_function" "ingest" {
     precondition {
       condition     = var.auth_mode != "basic" || (var.basic_auth_username != "" && var.basic_auth_password_secret != "")
       error_message = "auth_mode basic needs basic_auth_username and basic_auth_password_secret."
+    }
+    precondition {
+      condition     = var.auth_mode != "apikey" || var.api_key_secret != ""
+      error_message = "auth_mode apikey needs api_key_secret."
     }
   }
 

@@ -103,7 +103,11 @@ resource "aws_cloudwatch_event_rule" "ingest" {
     detail-type = ["Object Created"]
     detail = {
       bucket = { name = [var.log_bucket_name] }
-      object = { key = [{ wildcard = "${var.log_prefix}*.log.gz" }] }
+      # Alternatives: gzip logs (ALB access, connection, health check; NLB) and plain-text
+      # Classic logs, whose file names all hold _elasticloadbalancing_ (VPC flow logs in a shared
+      # bucket end in .log.gz too). "*" matches any characters, "/" included ("Content
+      # filtering in Amazon EventBridge event patterns", EventBridge user guide).
+      object = { key = [for suffix in local.log_object_suffixes : { wildcard = "${var.log_prefix}*_elasticloadbalancing_*${suffix}" }] }
     }
   })
 }
@@ -164,6 +168,12 @@ locals {
   }
   elb_log_delivery_account = lookup(local.elb_log_delivery_accounts, local.region, null)
   s3_key_filter_prefix     = var.log_prefix == "" ? null : var.log_prefix
+  # Every load balancer log object ends in one of these: .log.gz (ALB access, connection and
+  # health check logs, NLB logs) or .log (Classic, plain text). S3 filters a notification by one
+  # prefix and one suffix ("Configuring event notifications using object key name filtering",
+  # Amazon S3 user guide), so each suffix gets its own notification; neither ends with the other,
+  # so they do not overlap (which S3 refuses).
+  log_object_suffixes = [".log.gz", ".log"]
 }
 
 resource "aws_s3_bucket" "logs" {
@@ -288,22 +298,22 @@ resource "aws_s3_bucket_notification" "logs" {
   eventbridge = local.use_eventbridge
 
   dynamic "lambda_function" {
-    for_each = local.use_s3 ? [1] : []
+    for_each = local.use_s3 ? local.log_object_suffixes : []
     content {
       lambda_function_arn = aws_lambda_function.ingest.arn
       events              = ["s3:ObjectCreated:*"]
       filter_prefix       = local.s3_key_filter_prefix
-      filter_suffix       = ".log.gz"
+      filter_suffix       = lambda_function.value
     }
   }
 
   dynamic "queue" {
-    for_each = local.use_sqs ? [1] : []
+    for_each = local.use_sqs ? local.log_object_suffixes : []
     content {
       queue_arn     = aws_sqs_queue.ingest[0].arn
       events        = ["s3:ObjectCreated:*"]
       filter_prefix = local.s3_key_filter_prefix
-      filter_suffix = ".log.gz"
+      filter_suffix = queue.value
     }
   }
 

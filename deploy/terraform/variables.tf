@@ -34,13 +34,13 @@ variable "search_endpoint" {
 }
 
 variable "auth_mode" {
-  description = "ALBINGEST_AUTH: sigv4 (sign with the function's role), basic (username + password from Secrets Manager) or none."
+  description = "ALBINGEST_AUTH: sigv4 (sign with the function's role), basic (username + password from Secrets Manager), apikey (Elasticsearch API key from Secrets Manager) or none."
   type        = string
   default     = "sigv4"
 
   validation {
-    condition     = contains(["sigv4", "basic", "none"], var.auth_mode)
-    error_message = "auth_mode must be sigv4, basic or none."
+    condition     = contains(["sigv4", "basic", "apikey", "none"], var.auth_mode)
+    error_message = "auth_mode must be sigv4, basic, apikey or none."
   }
 }
 
@@ -82,6 +82,30 @@ variable "basic_auth_password_secret_key" {
   description = "JSON key of the password inside that secret; empty when the secret is the plain password."
   type        = string
   default     = "password"
+}
+
+variable "api_key_secret" {
+  description = "With auth_mode apikey: name or ARN of the Secrets Manager secret holding the encoded Elasticsearch API key (ALBINGEST_API_KEY). Terraform reads it, so it is in the state: protect the state."
+  type        = string
+  default     = ""
+}
+
+variable "api_key_secret_key" {
+  description = "JSON key of the API key inside that secret; empty when the secret is the plain encoded key."
+  type        = string
+  default     = ""
+}
+
+variable "serverless_collection_name" {
+  description = "With sigv4_service aoss: the OpenSearch Serverless collection's name. When set, the module creates the data access policy for both roles on serverless_index_patterns; empty: you grant it."
+  type        = string
+  default     = ""
+}
+
+variable "serverless_index_patterns" {
+  description = "Index patterns of the data access policy, one PREFIX* per index prefix the functions use."
+  type        = list(string)
+  default     = ["alb-logs*", "alb-connection-logs*", "nlb-logs*", "elb-logs*"]
 }
 
 # ------------------------------------------------------------------ bucket and trigger

@@ -4,19 +4,23 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::cleanup::cleanup;
+use crate::bulk::IndexPrefixes;
+use crate::cleanup::{cleanup, CleanupOptions};
 use crate::retention::{today, Retention};
 use crate::search::SearchClient;
 
-use super::{runtime, ParseOptions, SearchOptions};
+use super::{print_stdout, runtime, SearchOptions};
 
 #[derive(Debug, Args)]
 #[command(
     after_help = "Deletes, by explicit name, the daily indices {prefix}-YYYY.MM.DD and \
 {prefix}-failed-YYYY.MM.DD whose whole day (UTC) is older than the retention. Never touches an \
 index whose name it cannot date, an index under another prefix, or a system index (starting with \
-'.'). Prints every index with its verdict. Exit status 1 when a delete failed (the others are \
-still deleted)."
+'.'). Lists only GET /_cat/indices/{prefix}-*,{prefix}-failed-*, so a role limited to those \
+patterns suffices. Prints every index with its verdict. An index already gone (404) counts as \
+deleted. Refuses to delete anything when the newest index is more than the retention plus 31 days \
+old (a wrong clock would delete everything) unless --force. Exit status 1 when a delete failed \
+(the others are still deleted)."
 )]
 pub struct CleanupArgs {
     #[command(flatten)]
@@ -27,7 +31,8 @@ pub struct CleanupArgs {
     pub retention_days: i64,
 
     /// Index prefix to clean up: PREFIX or FORMAT=PREFIX, as for --index-prefix of ingest.
-    /// Repeatable. Default: the four built-in prefixes.
+    /// Repeatable; exactly the prefixes given are cleaned up. Default: the four built-in
+    /// prefixes.
     #[arg(long = "prefix", value_name = "[FORMAT=]PREFIX")]
     pub prefixes: Vec<String>,
 
@@ -35,33 +40,42 @@ pub struct CleanupArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// Delete even when the newest index is far older than the clock's today claims.
+    #[arg(long)]
+    pub force: bool,
+
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(args: CleanupArgs) -> Result<ExitCode, String> {
-    let prefixes = ParseOptions::prefixes_from(&args.prefixes)?;
-    let retention =
-        Retention::new(args.retention_days, prefixes.all()).map_err(|e| e.to_string())?;
+    let prefixes = IndexPrefixes::named(&args.prefixes).map_err(|e| format!("--prefix: {e}"))?;
+    let retention = Retention::new(args.retention_days, &prefixes).map_err(|e| e.to_string())?;
     let config = args.search.config()?;
     let report = runtime()?.block_on(async {
         let client = SearchClient::connect(&config)
             .await
             .map_err(|e| e.to_string())?;
-        cleanup(&client, &retention, today(), args.dry_run)
+        let options = CleanupOptions {
+            dry_run: args.dry_run,
+            force: args.force,
+        };
+        cleanup(&client, &retention, today(), options)
             .await
             .map_err(|e| e.to_string())
     })?;
     if args.json {
-        println!("{}", crate::lambda::report_json(&report));
+        print_stdout(&format!("{}\n", crate::lambda::report_json(&report)))?;
     } else {
+        let mut text = String::new();
         for verdict in &report.verdicts {
-            println!("{verdict}");
+            text.push_str(&format!("{verdict}\n"));
         }
         for (index, error) in &report.failed {
-            println!("FAILED to delete {index}: {error}");
+            text.push_str(&format!("FAILED to delete {index}: {error}\n"));
         }
+        print_stdout(&text)?;
         eprintln!(
             "albingest cleanup: {} {}, {} kept, {} failed{}",
             report.deleted.len(),

@@ -17,13 +17,18 @@ use crate::bulk::DocumentIds;
 use crate::ingest::{IngestError, IngestOptions, Ingester, ObjectSummary, Progress};
 use crate::search::bulk_load::DEFAULT_IN_FLIGHT;
 use crate::search::retry::RetryPolicy;
+use crate::search::retry::{RetryBoard, Waiting};
+use crate::search::{SearchClient, SearchConfig};
 use crate::source::{self, Input};
+use opensearch::http::Method;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProgressMode {
     /// A progress bar when standard error is a terminal, summary lines otherwise.
     Auto,
+    /// Always the progress bar (on standard error), e.g. under `script` or a CI log viewer.
     Always,
+    /// Never a bar: one summary line per object and the retry notices, for logs.
     Never,
 }
 
@@ -61,6 +66,11 @@ pub struct IngestArgs {
     #[arg(long)]
     pub no_setup: bool,
 
+    /// Send `_bulk` bodies uncompressed (by default they are gzip-compressed, and sent plain if
+    /// the server refuses that).
+    #[arg(long)]
+    pub no_gzip: bool,
+
     /// Parse and count only; nothing is written (no search server needed).
     #[arg(long)]
     pub dry_run: bool,
@@ -82,6 +92,7 @@ pub struct IngestArgs {
     #[arg(
         long,
         env = "ALBINGEST_DEAD_LETTER",
+        hide_env_values = true,
         default_value = "albingest-dead-letter",
         value_name = "DIR|s3://BUCKET/PREFIX"
     )]
@@ -94,17 +105,17 @@ pub struct IngestArgs {
 
     /// Seconds a batch may spend retrying (429, 5xx, timeouts, connection errors) before its
     /// documents count as unplaced.
-    #[arg(long, default_value_t = 300.0, value_name = "SECONDS")]
-    pub retry_for: f64,
+    #[arg(long, default_value = "300", value_parser = seconds, value_name = "SECONDS")]
+    pub retry_for: Duration,
 
     /// Seconds one `_bulk` request may take.
-    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
-    pub request_timeout: f64,
+    #[arg(long, default_value = "60", value_parser = positive_seconds, value_name = "SECONDS")]
+    pub request_timeout: Duration,
 
     /// Stop after this many seconds: no retry starts and no more lines are read after it; what
     /// is left is reported as unplaced.
-    #[arg(long, value_name = "SECONDS")]
-    pub deadline: Option<f64>,
+    #[arg(long, value_parser = seconds, value_name = "SECONDS")]
+    pub deadline: Option<Duration>,
 
     /// Where document ids come from: `auto` sends ours (object + byte offset: re-runs add
     /// nothing) and switches to ids the server makes when the target refuses ids (OpenSearch
@@ -119,8 +130,14 @@ pub struct IngestArgs {
     )]
     pub document_ids: DocumentIds,
 
-    /// Progress display.
-    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    /// Wait up to DURATION (e.g. 30s, 5m) for a search server that does not answer yet (one that
+    /// is starting). Without it, a server that refuses connections at the start fails the run at
+    /// once.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait_for_server: Option<Duration>,
+
+    /// Progress display; while batches wait to retry it says why and when they give up.
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto, value_name = "WHEN")]
     pub progress: ProgressMode,
 
     /// Keys per S3 listing page (tests use a small one to exercise pagination).
@@ -154,9 +171,51 @@ fn parse_size(text: &str) -> Result<usize, String> {
     Ok(bytes)
 }
 
-fn seconds(value: f64, flag: &str) -> Result<Duration, String> {
-    Duration::try_from_secs_f64(value)
-        .map_err(|_| format!("--{flag}: {value} is not a number of seconds"))
+/// The longest time a flag takes: far beyond any real run, and far from the overflow of
+/// `Instant + Duration` (a panic at `1e19`).
+const MAX_SECONDS: f64 = 365.0 * 86_400.0;
+
+/// A number of seconds from 0 to [`MAX_SECONDS`] (fractions allowed).
+fn seconds(text: &str) -> Result<Duration, String> {
+    let out_of_range =
+        || format!("give a number of seconds from 0 to {MAX_SECONDS} (365 days), e.g. 30 or 2.5");
+    let value: f64 = text.trim().parse().map_err(|_| out_of_range())?;
+    if !(0.0..=MAX_SECONDS).contains(&value) {
+        return Err(out_of_range());
+    }
+    Duration::try_from_secs_f64(value).map_err(|_| out_of_range())
+}
+
+/// As [`seconds`], but more than 0.
+fn positive_seconds(text: &str) -> Result<Duration, String> {
+    let duration = seconds(text)?;
+    if duration.is_zero() {
+        return Err(format!(
+            "give a number of seconds above 0 and up to {MAX_SECONDS} (365 days)"
+        ));
+    }
+    Ok(duration)
+}
+
+/// `30s`, `5m`, `1h`, or a number of seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let scale = match unit {
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(format!("{text:?}: use e.g. 30s, 5m or 1h")),
+    };
+    number
+        .parse::<f64>()
+        .ok()
+        .filter(|n| (0.0..=MAX_SECONDS).contains(&(n * scale)))
+        .and_then(|n| Duration::try_from_secs_f64(n * scale).ok())
+        .ok_or_else(|| format!("{text:?}: use e.g. 30s, 5m or 1h (up to 365 days)"))
 }
 
 pub fn run(args: IngestArgs) -> Result<ExitCode, String> {
@@ -168,10 +227,7 @@ type ObjectResult = Result<ObjectSummary, IngestError>;
 
 async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
     let started = Instant::now();
-    let deadline = args
-        .deadline
-        .map(|s| seconds(s, "deadline").map(|d| started + d))
-        .transpose()?;
+    let deadline = args.deadline.map(|d| started + d);
     let inputs = args
         .inputs
         .iter()
@@ -182,11 +238,17 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
     let ingester = Ingester::connect(IngestOptions {
         parser: args.options.parser()?,
         prefixes: args.options.index_prefixes()?,
-        search: (!args.dry_run).then(|| args.search.config()).transpose()?,
+        search: (!args.dry_run)
+            .then(|| args.search.config())
+            .transpose()?
+            .map(|config| SearchConfig {
+                gzip: !args.no_gzip,
+                ..config
+            }),
         retry: RetryPolicy {
             initial_backoff: Duration::from_millis(args.retry_initial_ms),
-            max_retry_time: seconds(args.retry_for, "retry-for")?,
-            request_timeout: seconds(args.request_timeout, "request-timeout")?,
+            max_retry_time: args.retry_for,
+            request_timeout: args.request_timeout,
             ..RetryPolicy::default()
         },
         batch_bytes: args.batch_bytes,
@@ -196,20 +258,45 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
         document_ids: args.document_ids,
     })
     .await?;
-    if let (Some(client), false) = (ingester.search_client(), args.no_setup) {
-        super::setup::install(client, &ingester.prefixes, &args.templates.options()).await?;
+    if let Some(client) = ingester.search_client() {
+        // The deadline covers waiting for the server and setup too: a server that accepts and
+        // never answers must not hold the run past it.
+        let prepare = async {
+            wait_for_server(client, args.wait_for_server).await?;
+            if !args.no_setup {
+                super::setup::install(client, &ingester.prefixes, &args.templates.options())
+                    .await?;
+            }
+            Ok::<(), String>(())
+        };
+        match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline.into(), prepare)
+                .await
+                .map_err(|_| {
+                    format!(
+                        "setup: {}: no answer before the deadline (--deadline {} s); nothing \
+                         was ingested",
+                        client.endpoint(),
+                        args.deadline.unwrap_or_default().as_secs_f64()
+                    )
+                })??,
+            None => prepare.await?,
+        }
     }
+    let retries = ingester.loader.as_ref().map(|loader| loader.retry_board());
     let s3 = ingester.s3.clone();
     let progress = ingester.progress.clone();
     let ingester = Arc::new(ingester);
 
     // Listing → workers (a few objects at a time) → results, all through bounded channels.
     let (sources_tx, sources_rx) = mpsc::channel(64);
+    let skipped = Arc::new(source::Skipped::default());
     tokio::spawn(source::enumerate(
         inputs,
         s3,
         args.list_page_size,
         sources_tx,
+        skipped.clone(),
     ));
     let sources_rx = Arc::new(Mutex::new(sources_rx));
     let (results_tx, mut results_rx) = mpsc::channel::<ObjectResult>(64);
@@ -238,7 +325,7 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
         ProgressMode::Never => false,
         ProgressMode::Auto => std::io::stderr().is_terminal(),
     };
-    let display = Display::new(show_bar, progress, started);
+    let display = Display::new(show_bar, progress, retries, started);
     let mut total = ObjectSummary {
         object: "total".into(),
         ..ObjectSummary::default()
@@ -287,6 +374,14 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
             ""
         }
     );
+    if skipped.total() > 0 {
+        eprintln!(
+            "albingest ingest: skipped {} in directories and S3 prefixes: {} (name a file to read \
+             it anyway)",
+            crate::count::count(skipped.total(), "object", "objects"),
+            skipped.describe()
+        );
+    }
     if !total.dead_letter_locations.is_empty() {
         eprintln!(
             "albingest ingest: {} dead-lettered documents, first written to {}",
@@ -298,6 +393,79 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Time between two "waiting" lines, without a progress bar.
+const NOTICE_EVERY: Duration = Duration::from_secs(5);
+
+/// Asks the server once whether it answers at all (any HTTP answer will do): a server that is
+/// down fails the run at once with a clear message, instead of every batch retrying in silence.
+/// With `--wait-for-server`, waits for it that long, saying so every few seconds.
+async fn wait_for_server(client: &SearchClient, wait: Option<Duration>) -> Result<(), String> {
+    let started = Instant::now();
+    let mut said = None::<Instant>;
+    loop {
+        let error = match client
+            .send(Method::Get, "/", &[], &[], None, Some(PROBE_TIMEOUT))
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(error) => error,
+        };
+        let left = wait.map_or(Duration::ZERO, |w| w.saturating_sub(started.elapsed()));
+        if left.is_zero() {
+            return Err(match wait {
+                None => format!(
+                    "the search server does not answer: {error}. Is it running, and is the \
+                     URL right? (--wait-for-server DURATION waits for a server that is starting)"
+                ),
+                Some(wait) => format!(
+                    "the search server did not answer within --wait-for-server {}: {error}",
+                    human_duration(wait)
+                ),
+            });
+        }
+        if said.is_none_or(|at| at.elapsed() >= NOTICE_EVERY) {
+            eprintln!(
+                "albingest ingest: waiting for the search server ({error}); {} left",
+                human_duration(left)
+            );
+            said = Some(Instant::now());
+        }
+        tokio::time::sleep(Duration::from_secs(1).min(left)).await;
+    }
+}
+
+/// One request's timeout when asking whether the server answers.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `4m 05s`, `12s`.
+fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs_f64().ceil() as u64;
+    if secs >= 60 {
+        format!("{}m {:02}s", secs / 60, secs % 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
+/// `retrying 2 batches (HTTP 503 …); giving up in 4m 05s`: the reason cut to a readable length.
+fn retry_notice(waiting: &Waiting) -> String {
+    const SHOWN: usize = 160;
+    let reason = &waiting.latest.reason;
+    let reason = match reason.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}…", &reason[..cut]),
+        None => reason.clone(),
+    };
+    let left = waiting
+        .latest
+        .gives_up_at
+        .saturating_duration_since(Instant::now());
+    format!(
+        "retrying {} ({reason}); giving up in {}",
+        crate::count::count(waiting.batches as u64, "batch", "batches"),
+        human_duration(left)
+    )
 }
 
 fn plural(objects: u64) -> &'static str {
@@ -315,12 +483,30 @@ struct Display {
 }
 
 impl Display {
-    fn new(show_bar: bool, progress: Arc<Progress>, started: Instant) -> Self {
+    fn new(
+        show_bar: bool,
+        progress: Arc<Progress>,
+        retries: Option<Arc<RetryBoard>>,
+        started: Instant,
+    ) -> Self {
         if !show_bar {
-            return Self {
-                bar: None,
-                ticker: None,
-            };
+            // One line per retry round at most every NOTICE_EVERY, while batches wait.
+            let ticker = retries.map(|retries| {
+                tokio::spawn(async move {
+                    let (mut said_round, mut said_at) = (0, None::<Instant>);
+                    loop {
+                        if let Some(waiting) = retries.waiting() {
+                            let due = said_at.is_none_or(|at| at.elapsed() >= NOTICE_EVERY);
+                            if due && waiting.rounds > said_round {
+                                eprintln!("albingest ingest: {}", retry_notice(&waiting));
+                                (said_round, said_at) = (waiting.rounds, Some(Instant::now()));
+                            }
+                        }
+                        tokio::time::sleep(Duration::from_millis(250)).await;
+                    }
+                })
+            });
+            return Self { bar: None, ticker };
         }
         let bar = ProgressBar::new_spinner();
         bar.set_style(
@@ -338,10 +524,18 @@ impl Display {
                 let secs = started.elapsed().as_secs_f64().max(1e-3);
                 // A dry run places nothing: its rate is the parsing rate.
                 let rate = if placed > 0 { placed } else { documents } as f64 / secs;
-                ticking.set_message(format!(
-                    "{} read, {documents} documents parsed, {placed} placed ({rate:.0} docs/s)",
-                    indicatif::HumanBytes(bytes),
-                ));
+                let waiting = retries.as_ref().and_then(|r| r.waiting());
+                ticking.set_message(match waiting {
+                    Some(waiting) => format!(
+                        "{} read, {documents} documents parsed, {placed} placed; {}",
+                        indicatif::HumanBytes(bytes),
+                        retry_notice(&waiting)
+                    ),
+                    None => format!(
+                        "{} read, {documents} documents parsed, {placed} placed ({rate:.0} docs/s)",
+                        indicatif::HumanBytes(bytes),
+                    ),
+                });
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
         });
@@ -385,6 +579,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn seconds_in_range() {
+        assert_eq!(seconds("2.5").unwrap(), Duration::from_millis(2500));
+        assert_eq!(seconds("0").unwrap(), Duration::ZERO);
+        assert_eq!(
+            seconds("31536000").unwrap(),
+            Duration::from_secs(31_536_000)
+        );
+        for bad in ["1e19", "31536001", "-1", "NaN", "inf", "", "5s"] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
+        assert!(positive_seconds("0").is_err());
+        assert!(positive_seconds("0.001").is_ok());
+    }
+
+    #[test]
     fn sizes() {
         assert_eq!(parse_size("5MiB").unwrap(), 5 * 1024 * 1024);
         assert_eq!(parse_size("512KiB").unwrap(), 512 * 1024);
@@ -392,5 +601,16 @@ mod tests {
         assert!(parse_size("5GB").is_err());
         assert!(parse_size("12").is_err());
         assert!(parse_size("MiB").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert!(parse_duration("5 minutes").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert_eq!(human_duration(Duration::from_secs(245)), "4m 05s");
+        assert_eq!(human_duration(Duration::from_millis(11_200)), "12s");
     }
 }

@@ -47,16 +47,28 @@ pub enum Command {
 }
 
 /// The search server and how to reach it: the flags `ingest`, `setup`, `cleanup` and `report`
-/// share.
+/// share. No option shows its environment value in `--help` (`hide_env_values`): an endpoint
+/// may carry a password.
 #[derive(Debug, Clone, Args)]
 pub struct SearchOptions {
     /// Search server URL (OpenSearch or Elasticsearch), e.g. https://search-x.us-east-1.es.amazonaws.com.
-    #[arg(long, env = "ALBINGEST_ENDPOINT", value_name = "URL")]
+    #[arg(
+        long,
+        env = "ALBINGEST_ENDPOINT",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub endpoint: Option<String>,
 
     /// User for HTTP basic authentication; the password is read from the ALBINGEST_PASSWORD
-    /// environment variable only (never a flag, never printed).
-    #[arg(long, env = "ALBINGEST_USERNAME", value_name = "USER")]
+    /// environment variable only (never a flag, never printed). For an Elasticsearch API key,
+    /// set ALBINGEST_API_KEY to the encoded key instead (sent as `Authorization: ApiKey …`).
+    #[arg(
+        long,
+        env = "ALBINGEST_USERNAME",
+        hide_env_values = true,
+        value_name = "USER"
+    )]
     pub username: Option<String>,
 
     /// Sign requests with AWS SigV4, credentials from the default AWS chain: `es` for Amazon
@@ -69,21 +81,35 @@ pub struct SearchOptions {
     #[arg(long, value_name = "REGION")]
     pub aws_region: Option<String>,
 
-    /// Send `_bulk` bodies uncompressed (by default they are gzip-compressed, and sent plain if
-    /// the server refuses that).
-    #[arg(long)]
-    pub no_gzip: bool,
+    /// PEM file of CA certificates to trust for an https:// endpoint, besides the system's
+    /// (e.g. a self-managed Elasticsearch 8's http_ca.crt).
+    #[arg(long, env = "ALBINGEST_CA_BUNDLE", value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
 }
 
 impl SearchOptions {
+    /// The server's configuration; `_bulk` bodies gzip-compressed (`ingest --no-gzip` turns that
+    /// off; the other commands send none).
     pub fn config(&self) -> Result<SearchConfig, String> {
         let endpoint = self
             .endpoint
             .clone()
             .ok_or("no search server: give --endpoint URL or set ALBINGEST_ENDPOINT")?;
+        // An Elasticsearch API key only ever comes from the environment: a flag would show in
+        // `ps` and shell history.
+        let api_key = std::env::var("ALBINGEST_API_KEY")
+            .ok()
+            .filter(|k| !k.trim().is_empty());
         let auth = match (&self.aws_sigv4, &self.username) {
             (Some(_), Some(_)) => {
                 return Err("--aws-sigv4 and --username exclude each other".into());
+            }
+            (Some(_), None) | (None, Some(_)) if api_key.is_some() => {
+                return Err(
+                    "ALBINGEST_API_KEY excludes --aws-sigv4 and --username: use one way to \
+                     authenticate"
+                        .into(),
+                );
             }
             (Some(service), None) => Auth::SigV4 {
                 service: service.clone(),
@@ -95,12 +121,13 @@ impl SearchOptions {
                     "--username needs the password in the ALBINGEST_PASSWORD environment variable"
                 })?,
             },
-            (None, None) => Auth::None,
+            (None, None) => api_key.map_or(Auth::None, Auth::ApiKey),
         };
         Ok(SearchConfig {
             endpoint,
             auth,
-            gzip: !self.no_gzip,
+            gzip: true,
+            ca_bundle: self.ca_bundle.clone(),
         })
     }
 }
@@ -140,6 +167,20 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))
 }
 
+/// Writes `text` to standard output. A closed stdout (its reader went away: `| head`, `| true`)
+/// is not an error: the command has nothing more to do there and ends quietly with its own
+/// status, as ripgrep does, instead of panicking as `print!` would.
+pub fn print_stdout(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("writing to standard output: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Log lines on stderr, `warn` and above unless `ALBINGEST_LOG` (or `RUST_LOG`) says otherwise.
 fn init_logging() {
     let filter = std::env::var("ALBINGEST_LOG")
@@ -156,13 +197,18 @@ fn init_logging() {
 #[derive(Debug, Clone, Args)]
 pub struct ParseOptions {
     /// Log format of every line: auto (from the object name, else from each line), alb,
-    /// alb-connection, nlb or elb.
+    /// alb-connection, nlb, elb or alb-health-check.
     #[arg(long, default_value = "auto", value_name = "FORMAT")]
     pub format: FormatChoice,
 
     /// Directory of pattern files read after the built-in ones; a definition with the same name
     /// replaces the built-in one.
-    #[arg(long, env = "ALBINGEST_PATTERNS_DIR", value_name = "DIR")]
+    #[arg(
+        long,
+        env = "ALBINGEST_PATTERNS_DIR",
+        hide_env_values = true,
+        value_name = "DIR"
+    )]
     pub patterns: Option<PathBuf>,
 
     /// Also keep the raw line in `event.original` (failure documents always keep it). Doubles the
@@ -171,7 +217,8 @@ pub struct ParseOptions {
     pub keep_original: bool,
 
     /// Index name prefix: PREFIX for ALB access logs, or FORMAT=PREFIX (alb, alb-connection, nlb,
-    /// elb). Repeatable. Defaults: alb-logs, alb-connection-logs, nlb-logs, elb-logs.
+    /// elb, alb-health-check). Repeatable. Defaults: alb-logs, alb-connection-logs, nlb-logs,
+    /// elb-logs, alb-health-check-logs.
     #[arg(long = "index-prefix", value_name = "[FORMAT=]PREFIX")]
     pub index_prefixes: Vec<String>,
 }
@@ -187,14 +234,17 @@ impl ParseOptions {
     }
 
     pub fn index_prefixes(&self) -> Result<IndexPrefixes, String> {
-        Self::prefixes_from(&self.index_prefixes)
+        Self::prefixes_from("--index-prefix", &self.index_prefixes)
     }
 
-    /// The prefixes after applying `--index-prefix` values.
-    pub fn prefixes_from(specs: &[String]) -> Result<IndexPrefixes, String> {
+    /// The prefixes after applying the values of `flag` (`--index-prefix`, `--prefix`); an error
+    /// names the flag and the value.
+    pub fn prefixes_from(flag: &str, specs: &[String]) -> Result<IndexPrefixes, String> {
         let mut prefixes = IndexPrefixes::default();
         for spec in specs {
-            prefixes.apply(spec)?;
+            prefixes
+                .apply(spec)
+                .map_err(|e| format!("{flag} {spec}: {e}"))?;
         }
         Ok(prefixes)
     }

@@ -1,6 +1,5 @@
 //! `albingest parse`: documents to stdout as NDJSON (or `_bulk` pairs), a summary to stderr.
 
-use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,13 +7,14 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::bulk::{write_action, IndexPrefixes, ObjectHash};
+use crate::count::count;
 use crate::decompress::decode;
 use crate::json;
 use crate::lines::Line;
 use crate::object_key::ObjectInfo;
 use crate::parse::ParsedLine;
 use crate::parse::Parser;
-use crate::pipeline::{for_each_encoded_block, ParseStats, ReadError};
+use crate::pipeline::{for_each_encoded_block, ParseStats, ReadError, Stopped};
 
 use super::ParseOptions;
 
@@ -63,7 +63,8 @@ pub fn run(args: ParseArgs) -> Result<ExitCode, String> {
     // Documents are gathered in 64 KB blocks before each write: no second buffer needed.
     let mut out = stdout.lock();
     let mut total = ParseStats::default();
-    let mut failed_inputs = 0;
+    let mut unreadable = 0;
+    let mut output_closed = false;
     let threads = match args.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
@@ -73,43 +74,71 @@ pub fn run(args: ParseArgs) -> Result<ExitCode, String> {
         bulk: args.bulk,
         threads,
     };
+    let mut write_error = None;
     for path in &files {
-        match parse_file(&parser, &output, path, &mut out) {
-            Ok(stats) => total.add(&stats),
-            Err(ParseError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => break,
-            Err(ParseError::Write(e)) => return Err(format!("writing to standard output: {e}")),
+        let (stats, result) = parse_file(&parser, &output, path, &mut out);
+        total.add(&stats);
+        match result {
+            Ok(()) => {}
+            // The reader went away (`| head`): stop quietly, as ripgrep does.
+            Err(ParseError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+                output_closed = true;
+                break;
+            }
+            Err(ParseError::Write(e)) => {
+                write_error = Some(format!("writing to standard output: {e}"));
+                break;
+            }
             Err(ParseError::Read(e)) => {
                 out.flush().ok();
                 eprintln!("albingest: {e}");
-                failed_inputs += 1;
+                unreadable += 1;
             }
         }
     }
     match out.flush() {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-            return Err(format!("writing to standard output: {e}"))
-        }
-        _ => {}
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => output_closed = true,
+        Err(e) => write_error = write_error.or(Some(format!("writing to standard output: {e}"))),
+        Ok(()) => {}
     }
     eprintln!(
-        "albingest parse: {} input{}, {} lines, {} documents, {} failures ({}){}",
-        files.len(),
-        if files.len() == 1 { "" } else { "s" },
-        total.lines,
-        total.documents,
-        total.failures,
-        total.formats_summary(),
-        if failed_inputs > 0 {
-            format!(", {failed_inputs} unreadable")
-        } else {
-            String::new()
-        }
+        "albingest parse: {}",
+        summary(files.len(), &total, unreadable, output_closed)
     );
-    Ok(if failed_inputs > 0 {
+    if let Some(message) = write_error {
+        return Err(message);
+    }
+    Ok(if unreadable > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `2 inputs, 2238 lines, 2238 documents, 0 failures (alb=2238), 1 unreadable`: what was read and
+/// written, inputs that failed part-way included.
+fn summary(inputs: usize, total: &ParseStats, unreadable: u64, output_closed: bool) -> String {
+    let mut text = format!(
+        "{}, {}, {}, {}",
+        count(inputs as u64, "input", "inputs"),
+        count(total.lines, "line", "lines"),
+        count(total.documents, "document", "documents"),
+        count(total.failures, "failure", "failures"),
+    );
+    // Formats and failures are known per whole block written; a block cut by a closed output is
+    // counted in documents only.
+    if total.by_format.iter().sum::<u64>() == total.documents {
+        text.push_str(&format!(" ({})", total.formats_summary()));
+    } else {
+        text.push_str(" (of the last block only the documents are counted)");
+    }
+    if unreadable > 0 {
+        text.push_str(&format!(", {unreadable} unreadable"));
+    }
+    if output_closed {
+        text.push_str("; standard output closed: stopped after those documents");
+    }
+    text
 }
 
 struct Output<'a> {
@@ -118,24 +147,33 @@ struct Output<'a> {
     threads: usize,
 }
 
+/// Writes the documents of one input; the counts cover what was written even when it stopped
+/// part-way (a broken stream, a closed standard output).
 fn parse_file(
     parser: &Parser,
     output: &Output,
-    path: &PathBuf,
+    path: &std::path::Path,
     out: &mut impl Write,
-) -> Result<ParseStats, ParseError> {
+) -> (ParseStats, Result<(), ParseError>) {
     let name = path.display().to_string();
     let unreadable = |source: io::Error| ReadError::Open {
         object: name.clone(),
         source,
     };
-    let source: Box<dyn Read + Send> = if name == "-" {
-        Box::new(io::stdin())
+    let opened = if name == "-" {
+        Ok((
+            Box::new(io::stdin()) as Box<dyn Read + Send>,
+            ObjectInfo::local(&name),
+        ))
     } else {
-        Box::new(File::open(path).map_err(unreadable)?)
+        crate::source::local_object(path)
+            .and_then(|object| Ok((crate::source::open_local(path)?.0, object)))
     };
-    let decoded = decode(source).map_err(unreadable)?;
-    let object = ObjectInfo::local(&name);
+    let (decoded, object) = match opened.and_then(|(source, object)| Ok((decode(source)?, object)))
+    {
+        Ok(opened) => opened,
+        Err(e) => return (ParseStats::default(), Err(unreadable(e).into())),
+    };
     let ids = ObjectHash::new(object.bucket.as_deref(), &object.key);
     let encode = |parsed: &ParsedLine, line: &Line, buf: &mut Vec<u8>| {
         if output.bulk {
@@ -146,12 +184,54 @@ fn parse_file(
         buf.push(b'\n');
         Ok(())
     };
-    for_each_encoded_block(
+    // Documents of a block that was only partly written when the output closed.
+    let mut partly_written = 0;
+    let lines_per_document = if output.bulk { 2 } else { 1 };
+    let result = for_each_encoded_block(
         parser,
         &object,
         decoded.reader,
         output.threads,
         encode,
-        |block| out.write_all(block).map_err(ParseError::Write),
-    )
+        |block| {
+            write_counting(out, block, lines_per_document, &mut partly_written)
+                .map_err(ParseError::Write)
+        },
+    );
+    match result {
+        Ok(stats) => (stats, Ok(())),
+        Err(Stopped { mut stats, error }) => {
+            stats.lines += partly_written;
+            stats.documents += partly_written;
+            (stats, Err(error))
+        }
+    }
+}
+
+/// `write_all`, but on an error says how many whole documents of `block` went out before it.
+fn write_counting(
+    out: &mut impl Write,
+    block: &[u8],
+    lines_per_document: u64,
+    written_documents: &mut u64,
+) -> io::Result<()> {
+    let mut written = 0;
+    while written < block.len() {
+        match out.write(&block[written..]) {
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "standard output accepts no more bytes",
+                ))
+            }
+            Ok(n) => written += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                let lines = memchr::memchr_iter(b'\n', &block[..written]).count() as u64;
+                *written_documents = lines / lines_per_document;
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
 }

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::{runtime, SearchOptions};
+use super::{print_stdout, runtime, SearchOptions};
 use crate::bulk::IndexPrefixes;
 use crate::format::LogFormat;
 use crate::report::{self, ReportOptions, Since};
@@ -16,7 +16,9 @@ use crate::search::SearchClient;
 the window: requests, status classes, the top URL paths of 5xx responses, target processing time \
 percentiles, top client IPs, user agents and error reasons, and the failure documents in \
 PREFIX-failed-*. One _search (size 0, aggregations) and one _count. A figure the server cannot \
-compute (an aggregation type it lacks) is reported as unavailable, with the server's reason."
+compute (an aggregation type it lacks) is reported as unavailable, with the server's reason. \
+Then the target health from the ALB health check logs in HEALTH_PREFIX-*: checks, failed checks, \
+the failing targets and reason codes (one more _search)."
 )]
 pub struct ReportArgs {
     #[command(flatten)]
@@ -30,6 +32,14 @@ pub struct ReportArgs {
     #[arg(long, default_value = report::DEFAULT_PREFIX, value_name = "PREFIX")]
     pub index_prefix: String,
 
+    /// Index prefix of the ALB health check logs (the target health figures).
+    #[arg(
+        long,
+        default_value = report::DEFAULT_HEALTH_CHECK_PREFIX,
+        value_name = "HEALTH_PREFIX"
+    )]
+    pub health_check_index_prefix: String,
+
     /// Print the report as JSON (for scripts).
     #[arg(long)]
     pub json: bool,
@@ -42,8 +52,22 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, String> {
         .map_err(|e: report::SinceError| e.to_string())?;
     // The same rules as --index-prefix of ingest.
     let mut prefixes = IndexPrefixes::default();
-    prefixes.apply(&format!("alb={}", args.index_prefix))?;
-    let options = ReportOptions::new(prefixes.get(LogFormat::Alb), since);
+    prefixes
+        .apply(&format!("alb={}", args.index_prefix))
+        .map_err(|e| format!("--index-prefix {}: {e}", args.index_prefix))?;
+    prefixes
+        .apply(&format!(
+            "alb-health-check={}",
+            args.health_check_index_prefix
+        ))
+        .map_err(|e| {
+            format!(
+                "--health-check-index-prefix {}: {e}",
+                args.health_check_index_prefix
+            )
+        })?;
+    let options = ReportOptions::new(prefixes.get(LogFormat::Alb), since)
+        .health_check_prefix(prefixes.get(LogFormat::AlbHealthCheck));
     let config = args.search.config()?;
     let report = runtime()?.block_on(async {
         let client = SearchClient::connect(&config)
@@ -56,9 +80,9 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, String> {
     if args.json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| format!("report: cannot write JSON: {e}"))?;
-        println!("{text}");
+        print_stdout(&format!("{text}\n"))?;
     } else {
-        print!("{report}");
+        print_stdout(&report.to_string())?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,7 +7,6 @@ use clap::Args;
 use super::{runtime, ParseOptions, SearchOptions, TemplateArgs};
 use crate::bulk::IndexPrefixes;
 use crate::dashboards::{self, DashboardsConfig, Flavor};
-use crate::format::LogFormat;
 use crate::search::templates::{self, TemplateOptions};
 use crate::search::SearchClient;
 
@@ -15,7 +14,12 @@ use crate::search::SearchClient;
 #[command(
     after_help = "Installs a component template (albingest-mappings: the field types) and one \
 composable index template per index prefix (albingest-PREFIX for PREFIX-*, with the index \
-settings: shards, replicas, refresh). Running it again replaces them with the same content.\n\n\
+settings: shards, replicas, refresh). Running it again replaces them with the same content. \
+First reads GET / and prints the target it found (OpenSearch, OpenSearch Serverless, \
+Elasticsearch, Elasticsearch Serverless, and the version): no wildcard field type where the \
+target has none, no index settings on serverless targets; Elasticsearch before 7.8 is refused. \
+Then checks with POST _index_template/_simulate_index/NAME that a new daily index gets our \
+template, and fails naming the template that overrides it.\n\n\
 With --dashboards-url, also imports the \"ALB overview\" saved objects (index patterns, \
 visualizations, dashboard) into OpenSearch Dashboards or Kibana with \
 POST URL/api/saved_objects/_import?overwrite=true; importing again updates them in place. Without \
@@ -31,7 +35,8 @@ pub struct SetupArgs {
     pub templates: TemplateArgs,
 
     /// Index name prefix: PREFIX for ALB access logs, or FORMAT=PREFIX (alb, alb-connection, nlb,
-    /// elb). Repeatable. The imported index patterns follow the ALB prefix.
+    /// elb, alb-health-check). Repeatable. The imported index patterns follow the ALB and health
+    /// check prefixes.
     #[arg(long = "index-prefix", value_name = "[FORMAT=]PREFIX")]
     pub index_prefixes: Vec<String>,
 
@@ -48,7 +53,7 @@ pub struct SetupArgs {
 }
 
 pub fn run(args: SetupArgs) -> Result<ExitCode, String> {
-    let prefixes = ParseOptions::prefixes_from(&args.index_prefixes)?;
+    let prefixes = ParseOptions::prefixes_from("--index-prefix", &args.index_prefixes)?;
     let options = args.templates.options();
     let dashboards = match &args.dashboards_url {
         Some(url) => Some(DashboardsConfig {
@@ -68,7 +73,7 @@ pub fn run(args: SetupArgs) -> Result<ExitCode, String> {
                 )),
                 None => None,
             },
-            index_prefix: prefixes.get(LogFormat::Alb).to_string(),
+            index_prefixes: prefixes.clone(),
         }),
         None => None,
     };
@@ -106,15 +111,31 @@ pub async fn install(
         .await
         .map_err(|e| format!("setup: {e}"))?;
     eprintln!(
-        "albingest setup: {}: component templates {}; index templates {}{}",
+        "albingest setup: {}: target {}",
         client.endpoint(),
-        installed.component_templates.join(", "),
-        installed.index_templates.join(", "),
-        if installed.wildcard_as_keyword {
-            " (this server has no wildcard field type: keyword used)"
-        } else {
-            ""
-        }
+        installed.profile
     );
+    if installed.refused_existing {
+        eprintln!(
+            "albingest setup: no privilege to manage index templates (403); the installed ones \
+             are used as they are"
+        );
+    } else {
+        eprintln!(
+            "albingest setup: component templates {}; index templates {}{}{}",
+            installed.component_templates.join(", "),
+            installed.index_templates.join(", "),
+            if installed.wildcard_as_keyword {
+                " (this server has no wildcard field type: keyword used)"
+            } else {
+                ""
+            },
+            if installed.profile.index_settings() {
+                ""
+            } else {
+                " (serverless: no index settings)"
+            }
+        );
+    }
     Ok(())
 }

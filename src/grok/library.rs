@@ -17,6 +17,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ),
     ("nlb.grok", include_str!("../../patterns/nlb.grok")),
     ("elb.grok", include_str!("../../patterns/elb.grok")),
+    (
+        "alb-health-check.grok",
+        include_str!("../../patterns/alb-health-check.grok"),
+    ),
 ];
 
 /// Where a definition was read from, for error messages.

@@ -97,6 +97,7 @@ pub fn search(env: &dyn Env) -> Result<SearchConfig, ConfigError> {
             username: required(env, "ALBINGEST_USERNAME")?,
             password: required(env, "ALBINGEST_PASSWORD")?,
         },
+        "apikey" => Auth::ApiKey(required(env, "ALBINGEST_API_KEY")?),
         "sigv4" => {
             let service = value(env, "ALBINGEST_SIGV4_SERVICE").unwrap_or_else(|| "es".into());
             if !matches!(service.as_str(), "es" | "aoss") {
@@ -113,7 +114,7 @@ pub fn search(env: &dyn Env) -> Result<SearchConfig, ConfigError> {
         other => {
             return Err(err(
                 "ALBINGEST_AUTH",
-                format!("{other:?} is not none, basic or sigv4"),
+                format!("{other:?} is not none, basic, apikey or sigv4"),
             ))
         }
     };
@@ -121,6 +122,7 @@ pub fn search(env: &dyn Env) -> Result<SearchConfig, ConfigError> {
         endpoint,
         auth,
         gzip: true,
+        ca_bundle: None,
     })
 }
 
@@ -228,8 +230,18 @@ impl CleanupConfig {
                 )
             })?,
         };
-        let prefixes = index_prefixes(env)?;
-        let retention = crate::retention::Retention::new(days, prefixes.all())
+        // Exactly the prefixes named (a role limited to their patterns suffices), not also the
+        // built-in prefixes of the other formats.
+        let specs: Vec<String> = value(env, "ALBINGEST_INDEX_PREFIXES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
+        let prefixes =
+            IndexPrefixes::named(&specs).map_err(|why| err("ALBINGEST_INDEX_PREFIXES", why))?;
+        let retention = crate::retention::Retention::new(days, &prefixes)
             .map_err(|e| err("RETENTION_DAYS", e.to_string()))?;
         Ok(Self {
             search: search(env)?,
@@ -364,6 +376,24 @@ mod tests {
     }
 
     #[test]
+    fn api_key_auth_needs_the_key_and_never_shows_it() {
+        let base = [
+            ("ALBINGEST_ENDPOINT", "https://es.example.com"),
+            ("ALBINGEST_AUTH", "apikey"),
+        ];
+        let e = search(&env(&base)).unwrap_err();
+        assert_eq!(e.variable, "ALBINGEST_API_KEY");
+        let c = search(&env(&[
+            base[0],
+            base[1],
+            ("ALBINGEST_API_KEY", "c2VjcmV0OmtleQ=="),
+        ]))
+        .unwrap();
+        assert!(matches!(&c.auth, Auth::ApiKey(k) if k == "c2VjcmV0OmtleQ=="));
+        assert!(!format!("{c:?}").contains("c2VjcmV0OmtleQ=="));
+    }
+
+    #[test]
     fn cleanup_needs_a_retention_of_a_day_or_more() {
         let base = [("ALBINGEST_ENDPOINT", "http://x")];
         let e = CleanupConfig::from_env(&env(&base)).unwrap_err();
@@ -379,8 +409,19 @@ mod tests {
         .unwrap();
         assert!(c.dry_run);
         assert_eq!(c.retention.days(), 14);
-        assert!(c.retention.prefixes().contains(&"web".to_string()));
-        assert!(c.retention.prefixes().contains(&"edge".to_string()));
-        assert!(c.retention.prefixes().contains(&"elb-logs".to_string()));
+        // Exactly the prefixes named: not also the built-in prefixes of the other formats.
+        assert_eq!(c.retention.prefixes(), ["web", "edge"]);
+        let c = CleanupConfig::from_env(&env(&[base[0], ("RETENTION_DAYS", "14")])).unwrap();
+        assert_eq!(
+            c.retention.prefixes(),
+            [
+                "alb-logs",
+                "alb-connection-logs",
+                "nlb-logs",
+                "elb-logs",
+                "alb-health-check-logs"
+            ],
+            "no prefixes given: the defaults"
+        );
     }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::cleanup::{cleanup, CleanupReport};
+use crate::cleanup::{cleanup, CleanupError, CleanupOptions, CleanupReport};
 use crate::event::{decode, Delivery, EventError, ObjectRef, Objects};
 use crate::format::{FormatChoice, LogFormat};
 use crate::grok::PatternLibrary;
@@ -34,6 +34,8 @@ pub enum InitError {
     Patterns(#[from] crate::grok::GrokError),
     #[error(transparent)]
     Search(#[from] crate::search::SearchError),
+    #[error("setup: {0}")]
+    Setup(#[from] templates::SetupError),
     #[error("{0}")]
     Other(String),
 }
@@ -51,6 +53,8 @@ pub enum HandlerError {
     },
     #[error(transparent)]
     Search(#[from] crate::search::SearchError),
+    #[error(transparent)]
+    Cleanup(#[from] CleanupError),
 }
 
 impl From<HandlerError> for lambda_runtime::Diagnostic {
@@ -60,6 +64,7 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
             HandlerError::Event(EventError::Malformed { .. }) => "MalformedEvent",
             HandlerError::Objects { .. } => "ObjectsFailed",
             HandlerError::Search(_) => "SearchServerError",
+            HandlerError::Cleanup(_) => "CleanupRefused",
         };
         lambda_runtime::Diagnostic {
             error_type: error_type.into(),
@@ -80,7 +85,7 @@ impl IngestFunction {
         let library =
             PatternLibrary::with_overrides(config.patterns_dir.as_deref().map(Path::new))?;
         // Failure documents without a time take the object's read time (`ObjectInfo::read_at`),
-        // not the cold start's.
+        // not the cold start's, as `@timestamp`; their index is `{prefix}-failed-undated`.
         let parser = Parser::new(&library, FormatChoice::Auto)?.keep_original(config.keep_original);
         let ingester = Ingester::connect(IngestOptions {
             parser,
@@ -253,7 +258,10 @@ impl CleanupFunction {
             &self.client,
             &self.config.retention,
             crate::retention::today(),
-            self.config.dry_run,
+            CleanupOptions {
+                dry_run: self.config.dry_run,
+                force: false,
+            },
         )
         .await?;
         Ok(report_json(&report))

@@ -1,8 +1,8 @@
 //! ALB access log fields → document (`documents.md`, "ALB access log").
 
 use crate::document::{
-    Arn, Backend, Cert, Document, Elb, Endpoint, HttpResponseOnly, IntList, List, ListSep, Reason,
-    StatusCode, Trace, UserAgent,
+    Backend, Cert, Document, Elb, Endpoint, HttpResponseOnly, IntList, List, ListSep, Reason,
+    StatusCode, TargetGroup, Trace, UserAgent,
 };
 
 use super::fields::{field_names, FieldError, Fields};
@@ -116,7 +116,10 @@ pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<()
         response_processing_time: f.processing_time(F::ResponseProcessingTime)?,
         ssl_cipher: cipher,
         ssl_protocol: protocol,
-        target_group: f.str(F::TargetGroupArn).map(|arn| Arn { arn }),
+        target_group: f.str(F::TargetGroupArn).map(|arn| TargetGroup {
+            arn: Some(arn),
+            name: None,
+        }),
         trace_id,
         chosen_cert: f.str(F::ChosenCertArn).map(|arn| Cert {
             arn: Some(arn),

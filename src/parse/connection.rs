@@ -69,6 +69,15 @@ pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<()
         }
         None => (None, None),
     };
+    // `Failed:ClientCertUntrusted` is split as Elastic's AWS integration does (its dashboards
+    // filter on the status alone); `Success` has no code.
+    let (verify_status, error_code) = match f.str(F::TlsVerifyStatus) {
+        Some(status) => match status.split_once(':') {
+            Some((status, code)) => (Some(status), Some(code).filter(|c| !c.is_empty())),
+            None => (Some(status), None),
+        },
+        None => (None, None),
+    };
     doc.aws.elb = Some(Box::new(Elb {
         name: f.str(F::Elb),
         listener,
@@ -79,7 +88,8 @@ pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<()
         leaf_client_cert_not_before: not_before,
         leaf_client_cert_not_after: not_after,
         leaf_client_cert_serial_number: f.str(F::LeafClientCertSerialNumber),
-        tls_verify_status: f.str(F::TlsVerifyStatus),
+        tls_verify_status: verify_status,
+        tls_error_code: error_code,
         connection_trace_id: f.str(F::ConnTraceId),
         tls_keyexchange: f.str(F::TlsKeyexchange),
         node_ip: f.ip(F::IpAddress)?,

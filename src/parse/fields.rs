@@ -67,6 +67,7 @@ impl SlotMap {
             LogFormat::AlbConnection => super::connection::FIELDS,
             LogFormat::Nlb => super::nlb::FIELDS,
             LogFormat::Elb => super::elb::FIELDS,
+            LogFormat::AlbHealthCheck => super::health_check::FIELDS,
         };
         Self {
             by_field: names.iter().map(|n| pattern.slot(n)).collect(),

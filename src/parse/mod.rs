@@ -8,6 +8,7 @@ mod alb;
 mod connection;
 mod elb;
 mod fields;
+mod health_check;
 mod nlb;
 mod request;
 
@@ -54,6 +55,10 @@ pub struct ParsedLine<'a> {
     pub document: Document<'a>,
     /// True for a failure document.
     pub failed: bool,
+    /// The time comes from the line or the object's name (always, but for a failure document
+    /// with no time of its own in an object whose name has none: its `@timestamp` is then the
+    /// read time, which must not choose the index).
+    pub dated: bool,
 }
 
 impl ParsedLine<'_> {
@@ -165,6 +170,7 @@ impl Parser {
                     LogFormat::AlbConnection => connection::build(&fields, &mut document),
                     LogFormat::Nlb => nlb::build(&fields, &mut document),
                     LogFormat::Elb => elb::build(&fields, &mut document),
+                    LogFormat::AlbHealthCheck => health_check::build(&fields, &mut document),
                 };
                 built
                     .map_err(String::from)
@@ -181,6 +187,7 @@ impl Parser {
                     format,
                     document,
                     failed: false,
+                    dated: true,
                 }
             }
             Err(message) => self.failure(object, line, offset, format, message),
@@ -196,11 +203,13 @@ impl Parser {
         format: LogFormat,
         message: String,
     ) -> ParsedLine<'a> {
-        // The line's own time: first token (connection, Classic), second (ALB), third (NLB).
+        // The line's own time: first token (connection, Classic), second (ALB, health check),
+        // third (NLB).
         let own_time = line
             .split(' ')
             .take(3)
             .find_map(|t| timestamp::parse(t).map(|t| t.rfc3339));
+        let dated = own_time.is_some() || object.delivery_time.is_some();
         let timestamp = own_time
             .or_else(|| object.delivery_time.as_deref().map(Cow::Borrowed))
             .or_else(|| object.read_at.as_deref().map(Cow::Borrowed))
@@ -216,6 +225,7 @@ impl Parser {
             format,
             document,
             failed: true,
+            dated,
         }
     }
 }
@@ -227,7 +237,9 @@ fn provenance<'a>(object: &'a ObjectInfo, offset: u64, format: LogFormat) -> Doc
             kind: "event",
             category: Some(match format {
                 LogFormat::Alb | LogFormat::Elb => &["web"],
-                LogFormat::AlbConnection | LogFormat::Nlb => &["network"],
+                LogFormat::AlbConnection | LogFormat::Nlb | LogFormat::AlbHealthCheck => {
+                    &["network"]
+                }
             }),
             dataset: format.dataset(),
             ..Event::default()
@@ -352,6 +364,25 @@ pub(crate) fn excerpt(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_format_is_matched_by_the_fast_plan() {
+        let parser = Parser::embedded();
+        for format in LogFormat::ALL {
+            assert!(parser.pattern(format).has_plan(), "{format}");
+        }
+        // The plan and the whole-line regex agree on health check lines, the short and the long.
+        let pattern = parser.pattern(LogFormat::AlbHealthCheck);
+        let (mut a, mut b) = (pattern.new_captures(), pattern.new_captures());
+        for line in [
+            "http 2025-10-31T12:44:59.875678Z 0.019584011 172.31.20.97:80 HCLogsTestIPs PASS 200 -",
+            "h2 2025-11-21T10:00:03.000000Z 0.004 10.0.1.20:443 tg FAIL 404 ResponseCodeMismatch app/x/1 10.0.0.15 \"-\" x",
+            "http 2025-11-21T10:00:03.000000Z 0.004 10.0.1.20:443 tg FAIL",
+        ] {
+            let plan = pattern.match_line(line.as_bytes(), &mut a).is_ok();
+            assert_eq!(plan, pattern.match_regex(line.as_bytes(), &mut b), "{line}");
+        }
+    }
 
     #[test]
     fn a_failure_without_a_time_takes_the_names_then_the_read_time_then_the_fallback() {

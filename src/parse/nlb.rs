@@ -24,6 +24,8 @@ field_names! {
     ChosenCertSerial = "chosen_cert_serial",
     TlsCipher = "tls_cipher",
     TlsProtocolVersion = "tls_protocol_version",
+    TlsKeyexchange = "tls_keyexchange",
+    // The name until 2025: a user's own pattern file may still capture it.
     TlsNamedGroup = "tls_named_group",
     DomainName = "domain_name",
     AlpnFeProtocol = "alpn_fe_protocol",
@@ -76,7 +78,7 @@ pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<()
         chosen_cert: (arn.is_some() || serial.is_some()).then_some(Cert { arn, serial }),
         ssl_cipher: cipher,
         ssl_protocol: protocol,
-        tls_named_group: f.str(F::TlsNamedGroup),
+        tls_keyexchange: f.str(F::TlsKeyexchange).or_else(|| f.str(F::TlsNamedGroup)),
         alpn_fe_protocol: f.str(F::AlpnFeProtocol),
         alpn_be_protocol: f.str(F::AlpnBeProtocol),
         alpn_client_preference_list: f

@@ -17,7 +17,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::dead_letter::{DeadItem, DeadLetter};
 use super::fate::{self, ErrorShape, ItemFate, Refusal, RefusalKind, RequestFate};
-use super::retry::{Backoff, RetryPolicy};
+use super::retry::{Backoff, RetryBoard, RetryPolicy};
 use super::SearchClient;
 use crate::batch::Batch;
 use crate::bulk::DocumentIds;
@@ -115,6 +115,8 @@ pub struct BulkLoader {
     document_ids: DocumentIds,
     /// The target makes the ids: `--document-ids server`, or `auto` after a refusal of ids.
     server_ids: Arc<AtomicBool>,
+    /// What the batches waiting to retry say, for a display.
+    retries: Arc<RetryBoard>,
 }
 
 /// The answer to a `_bulk` request, reduced by `filter_path` to what is read here.
@@ -242,6 +244,7 @@ impl BulkLoader {
             dead_letter,
             document_ids: DocumentIds::Auto,
             server_ids: Arc::new(AtomicBool::new(false)),
+            retries: Arc::default(),
         }
     }
 
@@ -250,6 +253,11 @@ impl BulkLoader {
         self.document_ids = document_ids;
         self.server_ids = Arc::new(AtomicBool::new(document_ids == DocumentIds::Server));
         self
+    }
+
+    /// What the batches waiting to retry say now (read by a progress display).
+    pub fn retry_board(&self) -> Arc<RetryBoard> {
+        self.retries.clone()
     }
 
     pub fn client(&self) -> &SearchClient {
@@ -314,7 +322,9 @@ impl BulkLoader {
                         reason = %round.last_reason,
                         "retrying"
                     );
+                    let waiting = self.retries.wait(&round.last_reason, backoff.gives_up_at());
                     tokio::time::sleep(wait).await;
+                    drop(waiting);
                     sorted.outcome.retries += 1;
                     let mut retry = round.retry;
                     retry.sort_unstable();

@@ -2,11 +2,14 @@
 //! not dropped: one NDJSON record per document with its `_index`, `_id`, the server's status and
 //! reason, and the document itself, in a local directory or under an S3 prefix.
 //!
-//! File names are deterministic (object + `log.offset` of the first refused line of the batch),
-//! so a redelivered object overwrites its earlier dead letters instead of adding copies.
+//! File names are deterministic and injective in (location, object, batch): a readable form of
+//! the object's name, a hash of its exact bucket and key, and the `log.offset` of the batch's
+//! first refused line. A redelivered object overwrites its own earlier dead letters instead of
+//! adding copies, and never another object's.
 
 use std::path::{Path, PathBuf};
 
+use crate::bulk::ObjectHash;
 use crate::object_key::ObjectInfo;
 use crate::source::S3Location;
 
@@ -136,12 +139,16 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
     crate::json::write_str(out, s);
 }
 
-/// `bucket/key.{offset}.ndjson` for S3 objects, `local/path.{offset}.ndjson` for files: every
-/// path segment kept readable, none able to climb out of the dead-letter directory.
+/// `bucket/key.{hash}.{offset}.ndjson` for S3 objects, `local/path.{hash}.{offset}.ndjson` for
+/// files: every path segment kept readable, none able to climb out of the dead-letter directory.
+/// The readable form is lossy (`a b` and `a+b` both become `a_b`); `hash` — the 18 hex digits
+/// every `_id` of the object starts with, a hash of the exact bucket and key — keeps two objects
+/// from ever sharing a name, and the offset keeps the batches of one object apart. The name is
+/// the same on every run, so a redelivered object rewrites its own letters.
 fn file_name(object: &ObjectInfo, first_offset: u64) -> String {
     let origin = match &object.bucket {
         Some(bucket) => format!("{bucket}/{}", object.key),
-        None => format!("local/{}", object.file_path),
+        None => format!("local/{}", object.key),
     };
     let segments: Vec<String> = Path::new(&origin)
         .components()
@@ -151,7 +158,12 @@ fn file_name(object: &ObjectInfo, first_offset: u64) -> String {
         })
         .filter(|s| !s.is_empty())
         .collect();
-    format!("{}.{first_offset}.ndjson", segments.join("/"))
+    let hash = ObjectHash::new(object.bucket.as_deref(), &object.key);
+    format!(
+        "{}.{}.{first_offset}.ndjson",
+        segments.join("/"),
+        hash.as_str()
+    )
 }
 
 fn sanitize(segment: &str) -> String {
@@ -173,15 +185,34 @@ mod tests {
 
     #[test]
     fn file_names_are_deterministic_and_stay_inside() {
-        let object = ObjectInfo::s3("logs", "AWSLogs/1/a b+c.log.gz");
-        assert_eq!(
-            file_name(&object, 42),
-            "logs/AWSLogs/1/a_b_c.log.gz.42.ndjson"
-        );
-        let object = ObjectInfo::local("../../etc/x.log");
-        assert_eq!(file_name(&object, 0), "local/etc/x.log.0.ndjson");
-        let object = ObjectInfo::local("/tmp/../x.log");
-        assert_eq!(file_name(&object, 7), "local/tmp/x.log.7.ndjson");
+        let name = |object: &ObjectInfo, offset| {
+            let hash = ObjectHash::new(object.bucket.as_deref(), &object.key);
+            (file_name(object, offset), hash.as_str().to_string())
+        };
+        let (got, hash) = name(&ObjectInfo::s3("logs", "AWSLogs/1/a b+c.log.gz"), 42);
+        assert_eq!(got, format!("logs/AWSLogs/1/a_b_c.log.gz.{hash}.42.ndjson"));
+        let (got, hash) = name(&ObjectInfo::local("../../etc/x.log"), 0);
+        assert_eq!(got, format!("local/etc/x.log.{hash}.0.ndjson"));
+        let (got, hash) = name(&ObjectInfo::local("/tmp/../x.log"), 7);
+        assert_eq!(got, format!("local/tmp/x.log.{hash}.7.ndjson"));
+    }
+
+    #[test]
+    fn names_that_read_alike_stay_apart() {
+        let objects = [
+            ObjectInfo::s3("b", "AWSLogs/a b.log.gz"),
+            ObjectInfo::s3("b", "AWSLogs/a+b.log.gz"),
+            ObjectInfo::s3("b", "team a/x.log.gz"),
+            ObjectInfo::s3("b", "team+a/x.log.gz"),
+            ObjectInfo::s3("b/team a", "x.log.gz"),
+            ObjectInfo::local("team a/x.log.gz"),
+            ObjectInfo::local("team+a/x.log.gz"),
+        ];
+        let names: std::collections::BTreeSet<String> =
+            objects.iter().map(|o| file_name(o, 0)).collect();
+        assert_eq!(names.len(), objects.len(), "{names:?}");
+        assert_eq!(file_name(&objects[0], 0), file_name(&objects[0], 0));
+        assert_ne!(file_name(&objects[0], 0), file_name(&objects[0], 1));
     }
 
     #[tokio::test]

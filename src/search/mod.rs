@@ -1,18 +1,23 @@
 //! The search server (OpenSearch or Elasticsearch): the client and its authentication here;
 //! [`bulk_load`] sends documents, [`retry`] says when to try again, [`dead_letter`] keeps what the
-//! server refused, [`templates`] installs the index templates.
+//! server refused, [`target`] tells what the server is, [`templates`] installs the index
+//! templates, [`sigv4`] caches the AWS credentials.
 
 pub mod bulk_load;
 pub mod dead_letter;
 pub mod fate;
 pub mod retry;
+pub mod sigv4;
+pub mod target;
 pub mod templates;
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use opensearch::auth::Credentials;
+use opensearch::cert::{Certificate, CertificateValidation};
 use opensearch::http::headers::{HeaderMap, HeaderName, HeaderValue};
 use opensearch::http::transport::{SingleNodeConnectionPool, TransportBuilder};
 use opensearch::http::{Method, StatusCode, Url};
@@ -25,6 +30,9 @@ pub enum Auth {
     None,
     /// HTTP basic; the password comes from the environment and is never printed.
     Basic { username: String, password: String },
+    /// An Elasticsearch API key, encoded as Elastic shows it (base64 of `id:key`), sent as
+    /// `Authorization: ApiKey …` (elastic.co "Elasticsearch API authentication"); never printed.
+    ApiKey(String),
     /// AWS Signature V4 with credentials from the default AWS chain: service `es` for Amazon
     /// OpenSearch Service, `aoss` for OpenSearch Serverless.
     SigV4 {
@@ -38,6 +46,7 @@ impl fmt::Debug for Auth {
         match self {
             Auth::None => f.write_str("none"),
             Auth::Basic { username, .. } => write!(f, "basic (user {username:?})"),
+            Auth::ApiKey(_) => f.write_str("api key"),
             Auth::SigV4 { service, region } => {
                 write!(f, "sigv4 (service {service}, region {region:?})")
             }
@@ -53,6 +62,9 @@ pub struct SearchConfig {
     pub auth: Auth,
     /// Send `_bulk` bodies gzip-compressed (turned off by itself if the server refuses them).
     pub gzip: bool,
+    /// PEM file of the CA certificates to trust besides the system's (a self-managed
+    /// Elasticsearch 8 signs its HTTPS certificate with its own CA).
+    pub ca_bundle: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +79,17 @@ pub enum SearchError {
         endpoint: String,
         path: String,
         reason: String,
+    },
+    /// 401: the credentials were refused (the answer's body is left out: it is about them).
+    #[error(
+        "{method} {endpoint}{path}: authentication failed (HTTP 401) with {auth}: check the \
+         credentials (ALBINGEST_API_KEY, ALBINGEST_USERNAME/ALBINGEST_PASSWORD or the AWS role)"
+    )]
+    Authentication {
+        method: &'static str,
+        endpoint: String,
+        path: String,
+        auth: String,
     },
     #[error("{method} {endpoint}{path}: HTTP {status}: {body}")]
     Status {
@@ -85,6 +108,9 @@ pub struct SearchClient {
     endpoint: String,
     gzip: AtomicBool,
     sigv4_service: Option<String>,
+    /// How requests authenticate, for messages ("api key", "basic (user …)"): no secret.
+    auth_kind: String,
+    target: tokio::sync::OnceCell<target::TargetProfile>,
 }
 
 impl fmt::Debug for SearchClient {
@@ -143,14 +169,31 @@ impl SearchClient {
             let _ = url.set_password(None);
         }
         let endpoint = url.as_str().trim_end_matches('/').to_string();
+        let auth_kind = format!("{auth:?}");
         let mut builder = TransportBuilder::new(SingleNodeConnectionPool::new(url))
             // Loopback and VPC endpoints must not go through a system proxy by surprise.
             .disable_proxy();
+        if let Some(path) = &config.ca_bundle {
+            builder = builder.cert_validation(CertificateValidation::Full(read_ca_bundle(
+                path, &endpoint,
+            )?));
+        }
         let mut sigv4_service = None;
         match auth {
             Auth::None => {}
             Auth::Basic { username, password } => {
                 builder = builder.auth(Credentials::Basic(username, password));
+            }
+            Auth::ApiKey(encoded) => {
+                let mut value = HeaderValue::from_str(&format!("ApiKey {}", encoded.trim()))
+                    .map_err(|_| SearchError::Client {
+                        endpoint: endpoint.clone(),
+                        reason: "ALBINGEST_API_KEY is not a valid header value (give the \
+                                     encoded key as Elastic shows it)"
+                            .into(),
+                    })?;
+                value.set_sensitive(true);
+                builder = builder.header(opensearch::http::headers::AUTHORIZATION, value);
             }
             Auth::SigV4 { service, region } => {
                 let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
@@ -158,10 +201,13 @@ impl SearchClient {
                     loader = loader.region(aws_config::Region::new(region));
                 }
                 let sdk = loader.load().await;
-                let credentials = Credentials::try_from(&sdk).map_err(|e| SearchError::Client {
-                    endpoint: endpoint.clone(),
-                    reason: format!("AWS SigV4 needs credentials and a region: {e}"),
-                })?;
+                let credentials =
+                    sigv4::cached_credentials(&sdk).ok_or_else(|| SearchError::Client {
+                        endpoint: endpoint.clone(),
+                        reason: "AWS SigV4 needs credentials and a region (from the default \
+                                 AWS chain, or --aws-region)"
+                            .into(),
+                    })?;
                 builder = builder.auth(credentials).service_name(&service);
                 sigv4_service = Some(service);
             }
@@ -175,7 +221,16 @@ impl SearchClient {
             endpoint,
             gzip: AtomicBool::new(config.gzip),
             sigv4_service,
+            auth_kind,
+            target: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// What the server is, read from `GET /` on first use and kept.
+    pub async fn target(&self) -> Result<&target::TargetProfile, target::TargetError> {
+        self.target
+            .get_or_try_init(|| target::TargetProfile::detect(self))
+            .await
     }
 
     /// The endpoint, without credentials.
@@ -256,6 +311,14 @@ impl SearchClient {
     }
 
     pub fn status_error(&self, method: Method, path: &str, answer: &Answer) -> SearchError {
+        if answer.status == StatusCode::UNAUTHORIZED {
+            return SearchError::Authentication {
+                method: method_name(method),
+                endpoint: self.endpoint.clone(),
+                path: path.to_string(),
+                auth: self.auth_kind.clone(),
+            };
+        }
         SearchError::Status {
             method: method_name(method),
             endpoint: self.endpoint.clone(),
@@ -264,6 +327,16 @@ impl SearchClient {
             body: answer.text(),
         }
     }
+}
+
+/// The CA certificates of a PEM file, or an error naming the file.
+fn read_ca_bundle(path: &std::path::Path, endpoint: &str) -> Result<Certificate, SearchError> {
+    let failed = |reason: String| SearchError::Client {
+        endpoint: endpoint.to_string(),
+        reason: format!("CA bundle {}: {reason}", path.display()),
+    };
+    let pem = std::fs::read(path).map_err(|e| failed(e.to_string()))?;
+    Certificate::from_pem(&pem).map_err(|e| failed(format!("not PEM certificates: {e}")))
 }
 
 fn method_name(method: Method) -> &'static str {
@@ -277,15 +350,16 @@ fn method_name(method: Method) -> &'static str {
 }
 
 /// `https://user:secret@host/` → `https://host/`, for messages about an endpoint that did not
-/// even parse as far as the client.
+/// even parse as far as the client. What does not parse as a URL with a host (`user:pw@host:9200`
+/// parses as scheme `user`, path `pw@host:9200`) loses everything up to its last `@`.
 pub fn redact(endpoint: &str) -> String {
     match Url::parse(endpoint) {
-        Ok(mut url) => {
+        Ok(mut url) if url.has_host() => {
             let _ = url.set_username("");
             let _ = url.set_password(None);
             url.as_str().trim_end_matches('/').to_string()
         }
-        Err(_) => match endpoint.rsplit_once('@') {
+        _ => match endpoint.rsplit_once('@') {
             Some((_, host)) => format!("…@{host}"),
             None => endpoint.to_string(),
         },
@@ -318,11 +392,16 @@ mod tests {
             "https://search.example.com:9200"
         );
         assert!(!redact("not a url admin:s3cret@host").contains("s3cret"));
+        assert_eq!(redact("admin:s3cret@127.0.0.1:9200"), "…@127.0.0.1:9200");
+        assert_eq!(redact("admin:s3cret@"), "…@");
         let auth = Auth::Basic {
             username: "admin".into(),
             password: "s3cret".into(),
         };
         assert!(!format!("{auth:?}").contains("s3cret"));
+        let key =
+            Auth::ApiKey("VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==".into());
+        assert_eq!(format!("{key:?}"), "api key");
     }
 
     #[tokio::test]
@@ -331,6 +410,7 @@ mod tests {
             endpoint: "http://admin:s3cret@127.0.0.1:1/".into(),
             auth: Auth::None,
             gzip: true,
+            ca_bundle: None,
         })
         .await
         .unwrap();
@@ -354,12 +434,45 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_missing_or_empty_ca_bundle_is_an_error_naming_the_file() {
+        let empty = std::env::temp_dir().join(format!("connect-empty-{}.pem", std::process::id()));
+        std::fs::write(&empty, "no certificate here\n").unwrap();
+        for path in [empty.clone(), "/nonexistent/ca.pem".into()] {
+            let err = SearchClient::connect(&SearchConfig {
+                endpoint: "https://127.0.0.1:1".into(),
+                auth: Auth::None,
+                gzip: false,
+                ca_bundle: Some(path.clone()),
+            })
+            .await
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains(&path.display().to_string()), "{err}");
+        }
+        let _ = std::fs::remove_file(empty);
+    }
+
+    #[test]
+    fn an_authentication_failure_never_shows_the_answer() {
+        let err = SearchError::Authentication {
+            method: "GET",
+            endpoint: "https://es.example.com".into(),
+            path: "/".into(),
+            auth: format!("{:?}", Auth::ApiKey("c2VjcmV0LWtleQ==".into())),
+        }
+        .to_string();
+        assert!(err.contains("authentication failed"), "{err}");
+        assert!(!err.contains("c2VjcmV0LWtleQ=="), "{err}");
+    }
+
+    #[tokio::test]
     async fn bad_endpoints_are_refused_up_front() {
         for endpoint in ["localhost:9200", "ftp://host", "http://"] {
             let err = SearchClient::connect(&SearchConfig {
                 endpoint: endpoint.into(),
                 auth: Auth::None,
                 gzip: false,
+                ca_bundle: None,
             })
             .await
             .unwrap_err();

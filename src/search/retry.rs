@@ -4,6 +4,8 @@
 //! Kept apart from the sending code (as Vector keeps its `retries` module) so the policy can be
 //! read, tested and tuned on its own.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Backoff settings. The tests shrink every duration to keep the fault matrix fast.
@@ -92,6 +94,12 @@ impl<'p> Backoff<'p> {
         Ok(wait)
     }
 
+    /// When this batch stops retrying: after `max_retry_time`, or at the deadline.
+    pub fn gives_up_at(&self) -> Instant {
+        let exhausted = self.started + self.policy.max_retry_time;
+        self.deadline.map_or(exhausted, |d| d.min(exhausted))
+    }
+
     /// The timeout of the next request: the policy's, cut short by the deadline.
     pub fn request_timeout(&self) -> Duration {
         request_timeout(self.policy, self.deadline)
@@ -104,6 +112,75 @@ impl<'p> Backoff<'p> {
             .initial_backoff
             .saturating_mul(factor)
             .min(self.policy.max_backoff)
+    }
+}
+
+/// What the batches waiting to retry say right now, for a display (a progress bar's message, a
+/// log line): shared by every batch of a loader. A display reads it; the batches write it.
+#[derive(Debug, Default)]
+pub struct RetryBoard {
+    waiting: AtomicUsize,
+    rounds: AtomicU64,
+    latest: Mutex<Option<RetryRound>>,
+}
+
+/// The latest retry round of any batch.
+#[derive(Debug, Clone)]
+pub struct RetryRound {
+    /// Why the last attempt failed ("connection refused", "HTTP 503 …").
+    pub reason: String,
+    /// When that batch gives up (its documents become unplaced).
+    pub gives_up_at: Instant,
+}
+
+/// What a display shows while batches wait to retry.
+#[derive(Debug, Clone)]
+pub struct Waiting {
+    /// Batches waiting now.
+    pub batches: usize,
+    /// Retry rounds started so far (over every batch): a display tells new rounds by it.
+    pub rounds: u64,
+    pub latest: RetryRound,
+}
+
+impl RetryBoard {
+    /// A batch starts waiting before a retry; it stops waiting when the guard is dropped.
+    pub fn wait(&self, reason: &str, gives_up_at: Instant) -> WaitGuard<'_> {
+        *self.latest.lock().unwrap_or_else(|e| e.into_inner()) = Some(RetryRound {
+            reason: reason.to_string(),
+            gives_up_at,
+        });
+        self.rounds.fetch_add(1, Ordering::Relaxed);
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        WaitGuard(self)
+    }
+
+    /// `None` when no batch is waiting.
+    pub fn waiting(&self) -> Option<Waiting> {
+        let batches = self.waiting.load(Ordering::Relaxed);
+        if batches == 0 {
+            return None;
+        }
+        let latest = self
+            .latest
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()?;
+        Some(Waiting {
+            batches,
+            rounds: self.rounds.load(Ordering::Relaxed),
+            latest,
+        })
+    }
+}
+
+/// A batch waiting to retry (see [`RetryBoard::wait`]).
+#[must_use]
+pub struct WaitGuard<'b>(&'b RetryBoard);
+
+impl Drop for WaitGuard<'_> {
+    fn drop(&mut self) {
+        self.0.waiting.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

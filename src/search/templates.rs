@@ -12,6 +12,7 @@ use std::time::Duration;
 use opensearch::http::Method;
 use serde_json::{json, Value};
 
+use super::target::{TargetError, TargetProfile};
 use super::{SearchClient, SearchError};
 use crate::bulk::IndexPrefixes;
 use crate::format::LogFormat;
@@ -24,6 +25,8 @@ const ALB_CONNECTION: &str =
     include_str!("../../deploy/index-templates/alb-connection.index-template.json");
 const NLB: &str = include_str!("../../deploy/index-templates/nlb.index-template.json");
 const ELB: &str = include_str!("../../deploy/index-templates/elb.index-template.json");
+const ALB_HEALTH_CHECK: &str =
+    include_str!("../../deploy/index-templates/alb-health-check.index-template.json");
 
 pub const MAPPINGS_NAME: &str = "albingest-mappings";
 
@@ -41,10 +44,14 @@ pub struct TemplateOptions {
 /// What was installed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Installed {
+    /// What the target is (from `GET /`).
+    pub profile: TargetProfile,
     pub component_templates: Vec<String>,
     pub index_templates: Vec<String>,
     /// The server has no `wildcard` field type (older OpenSearch): `keyword` was used instead.
     pub wildcard_as_keyword: bool,
+    /// Setup was refused (403) but every template was already there: nothing was changed.
+    pub refused_existing: bool,
 }
 
 fn shipped(text: &str) -> Value {
@@ -58,6 +65,7 @@ fn format_template(format: LogFormat) -> Value {
         LogFormat::AlbConnection => ALB_CONNECTION,
         LogFormat::Nlb => NLB,
         LogFormat::Elb => ELB,
+        LogFormat::AlbHealthCheck => ALB_HEALTH_CHECK,
     })
 }
 
@@ -105,39 +113,255 @@ pub fn index_templates(prefixes: &IndexPrefixes, settings: Option<&Value>) -> Ve
     out
 }
 
-/// Installs (or replaces) the mappings component template and one index template per prefix.
+/// Why `setup` could not leave the templates in place.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    #[error(
+        "{endpoint}: the index templates are missing ({missing}) and this identity may not install \
+         them (HTTP 403: {reason}). Grant the cluster privilege to manage index templates once \
+         (OpenSearch security: cluster permissions \"indices:admin/index_template/put\" and \
+         \"cluster:admin/component_template/put\", or the action group \
+         \"cluster_manage_index_templates\"; Elasticsearch: \"manage_index_templates\"; \
+         OpenSearch Serverless: \"aoss:CreateCollectionItems\", \"aoss:UpdateCollectionItems\" \
+         and \"aoss:DescribeCollectionItems\" on the collection), or run `albingest setup` with \
+         an identity that has it"
+    )]
+    Forbidden {
+        endpoint: String,
+        missing: String,
+        reason: String,
+    },
+    #[error(
+        "{endpoint}: a new index {index} would get the index template {winner:?} (priority \
+         {winner_priority}), not ours ({ours:?}, priority {our_priority}): its documents would be \
+         typed by another template. Delete {winner:?}, give it a priority below {our_priority}, or \
+         narrow its index_patterns"
+    )]
+    Overridden {
+        endpoint: String,
+        index: String,
+        winner: String,
+        winner_priority: u64,
+        ours: String,
+        our_priority: u64,
+    },
+}
+
+/// Installs (or replaces) the mappings component template and one index template per prefix,
+/// in the shape the target's profile supports, then checks that a new daily index would get
+/// them.
 pub async fn install(
     client: &SearchClient,
     prefixes: &IndexPrefixes,
     options: &TemplateOptions,
-) -> Result<Installed, SearchError> {
-    // OpenSearch Serverless manages shards, replicas and refresh itself and refuses those
-    // settings: only the mappings go there.
-    let settings = (client.sigv4_service() != Some("aoss")).then(|| index_settings(options));
+) -> Result<Installed, SetupError> {
+    let profile = client.target().await?.clone();
+    let settings = profile.index_settings().then(|| index_settings(options));
     let mut installed = Installed {
+        profile: profile.clone(),
         component_templates: Vec::new(),
         index_templates: Vec::new(),
         wildcard_as_keyword: false,
+        refused_existing: false,
     };
+    let templates = index_templates(prefixes, settings.as_ref());
     let path = format!("/_component_template/{MAPPINGS_NAME}");
-    let mappings = mappings_template();
+    let mut mappings = mappings_template();
+    if profile.wildcard() == Some(false) {
+        mappings = wildcard_as_keyword(mappings);
+        installed.wildcard_as_keyword = true;
+    }
     match put(client, &path, &mappings).await {
         Ok(()) => {}
         Err(SearchError::Status {
             status: 400, body, ..
-        }) if body.contains("wildcard") => {
-            // OpenSearch before 2.15 (and some managed versions) has no `wildcard` type.
+        }) if body.contains("wildcard") && !installed.wildcard_as_keyword => {
+            // A target whose version we could not read, without the `wildcard` type.
             put(client, &path, &wildcard_as_keyword(mappings)).await?;
             installed.wildcard_as_keyword = true;
         }
-        Err(e) => return Err(e),
+        Err(SearchError::Status {
+            status: 403, body, ..
+        }) => {
+            refused(client, &templates, &body).await?;
+            installed.refused_existing = true;
+        }
+        Err(e) => return Err(e.into()),
     }
-    installed.component_templates.push(MAPPINGS_NAME.into());
-    for (name, template) in index_templates(prefixes, settings.as_ref()) {
-        put(client, &format!("/_index_template/{name}"), &template).await?;
-        installed.index_templates.push(name);
+    if !installed.refused_existing {
+        installed.component_templates.push(MAPPINGS_NAME.into());
+        for (name, template) in &templates {
+            match put(client, &format!("/_index_template/{name}"), template).await {
+                Ok(()) => installed.index_templates.push(name.clone()),
+                Err(SearchError::Status {
+                    status: 403, body, ..
+                }) => {
+                    refused(client, &templates, &body).await?;
+                    installed.refused_existing = true;
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
+    check_effective(client, &templates).await?;
     Ok(installed)
+}
+
+/// Setup was refused (403): fine when every template is already there (installed by an
+/// administrator), logged once; otherwise an error naming the privilege to grant.
+async fn refused(
+    client: &SearchClient,
+    templates: &[(String, Value)],
+    body: &str,
+) -> Result<(), SetupError> {
+    let mut wanted = vec![format!("/_component_template/{MAPPINGS_NAME}")];
+    wanted.extend(
+        templates
+            .iter()
+            .map(|(name, _)| format!("/_index_template/{name}")),
+    );
+    let mut missing = Vec::new();
+    for path in &wanted {
+        let answer = client
+            .send(Method::Get, path, &[], &[], None, Some(TIMEOUT))
+            .await?;
+        if !answer.status.is_success() {
+            missing.push(path.rsplit('/').next().unwrap_or(path).to_string());
+        }
+    }
+    if missing.is_empty() {
+        tracing::warn!(
+            endpoint = %client.endpoint(),
+            "setup refused (HTTP 403: no privilege to manage index templates); the templates are \
+             already installed, so ingestion goes on with them"
+        );
+        return Ok(());
+    }
+    Err(SetupError::Forbidden {
+        endpoint: client.endpoint().to_string(),
+        missing: missing.join(", "),
+        reason: error_reason(body),
+    })
+}
+
+/// `error.reason` of an error answer, else its text.
+fn error_reason(body: &str) -> String {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v["error"]["reason"].as_str().map(String::from))
+        .unwrap_or_else(|| body.to_string())
+}
+
+/// Asks the server which template a new daily index of each prefix would get
+/// (`POST /_index_template/_simulate_index/{name}`, Elasticsearch 7.9+ and OpenSearch 1.0+:
+/// elastic.co "Simulate index API", docs.opensearch.org "Simulate Index Templates API"). Its
+/// answer lists under `overlapping` the matching templates that lost: ours there means another
+/// template wins. A server that cannot answer (403, 404: no such API) is not an error.
+async fn check_effective(
+    client: &SearchClient,
+    templates: &[(String, Value)],
+) -> Result<(), SetupError> {
+    let today = crate::timestamp::now()[..10].replace('-', ".");
+    let mut all_templates: Option<Vec<(String, Vec<String>, u64)>> = None;
+    for (ours, template) in templates {
+        let pattern = template["index_patterns"][0].as_str().unwrap_or_default();
+        let prefix = pattern.trim_end_matches('*').trim_end_matches('-');
+        for index in [
+            format!("{prefix}-{today}"),
+            format!("{prefix}-failed-{today}"),
+        ] {
+            let path = format!("/_index_template/_simulate_index/{index}");
+            let answer = client
+                .send(Method::Post, &path, &[], &[], None, Some(TIMEOUT))
+                .await?;
+            if !answer.status.is_success() {
+                tracing::info!(%index, status = answer.status.as_u16(), "could not simulate the template of a new index; not checked");
+                return Ok(());
+            }
+            let simulated: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+            let lost = simulated["overlapping"]
+                .as_array()
+                .is_some_and(|o| o.iter().any(|t| t["name"] == ours.as_str()));
+            if !lost {
+                continue;
+            }
+            if all_templates.is_none() {
+                all_templates = Some(list_templates(client).await?);
+            }
+            let our_priority = template["priority"].as_u64().unwrap_or(0);
+            let (winner, winner_priority) = all_templates
+                .iter()
+                .flatten()
+                .filter(|(name, patterns, _)| {
+                    name != ours && patterns.iter().any(|p| glob_match(p, &index))
+                })
+                .max_by_key(|(_, _, priority)| *priority)
+                .map(|(name, _, priority)| (name.clone(), *priority))
+                .unwrap_or_else(|| ("(unknown)".into(), 0));
+            return Err(SetupError::Overridden {
+                endpoint: client.endpoint().to_string(),
+                index,
+                winner,
+                winner_priority,
+                ours: ours.clone(),
+                our_priority,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Every composable index template: name, patterns, priority.
+async fn list_templates(
+    client: &SearchClient,
+) -> Result<Vec<(String, Vec<String>, u64)>, SearchError> {
+    let answer = client
+        .json(Method::Get, "/_index_template", None, TIMEOUT)
+        .await?;
+    let value: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+    Ok(value["index_templates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| {
+            let patterns = t["index_template"]["index_patterns"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.as_str().map(String::from))
+                .collect();
+            (
+                t["name"].as_str().unwrap_or_default().to_string(),
+                patterns,
+                t["index_template"]["priority"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect())
+}
+
+/// Index pattern matching as templates do it: `*` is any run of characters.
+fn glob_match(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(at) => rest = &rest[at + middle.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 async fn put(client: &SearchClient, path: &str, body: &Value) -> Result<(), SearchError> {
@@ -220,7 +444,8 @@ mod tests {
                 "albingest-alb-logs",
                 "albingest-alb-connection-logs",
                 "albingest-nlb-logs",
-                "albingest-elb-logs"
+                "albingest-elb-logs",
+                "albingest-alb-health-check-logs"
             ]
         );
         assert_eq!(templates[0].1["index_patterns"], json!(["alb-logs-*"]));
@@ -233,7 +458,7 @@ mod tests {
         prefixes.apply("alb-connection=web-connection").unwrap();
         prefixes.apply("nlb=web").unwrap();
         let templates = index_templates(&prefixes, None);
-        assert_eq!(templates.len(), 3, "nlb shares the alb prefix");
+        assert_eq!(templates.len(), 4, "nlb shares the alb prefix");
         let priority = |name: &str| {
             templates.iter().find(|(n, _)| n == name).unwrap().1["priority"]
                 .as_u64()
@@ -244,6 +469,16 @@ mod tests {
             templates[0].1.get("template").is_none(),
             "no settings for Serverless"
         );
+    }
+
+    #[test]
+    fn index_patterns_match_as_templates_do() {
+        assert!(glob_match("alb-logs-*", "alb-logs-2026.12.01"));
+        assert!(glob_match("*", "anything"));
+        assert!(glob_match("alb-*-2026*", "alb-logs-2026.12.01"));
+        assert!(!glob_match("alb-logs-*", "alb-logsx"));
+        assert!(!glob_match("nlb-*", "alb-logs-2026.12.01"));
+        assert!(glob_match("exact", "exact") && !glob_match("exact", "exactly"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Valid lines of every format and layout (`alb-format.md`): ALB access logs from the 18 fields
 //! of 2016 to the 34 of 2026 and the placeholders after them, ALB connection logs (11 to 15
-//! fields), NLB 1.0 and 2.0, Classic ELB with and without the fields after the request. Values
+//! fields), NLB 1.0 and 2.0, Classic ELB with and without the fields after the request, ALB
+//! health check logs (8 to 10 fields, Lambda and IPv6 targets, timeouts without a code). Values
 //! take the shapes real logs show: IPv6 without brackets, `-` and `-1`, `\xNN` and `\"` inside
 //! quotes, malformed request lines, lists, old unquoted forms.
 
@@ -31,6 +32,7 @@ pub fn line(rng: &mut Rng, format: LogFormat) -> ValidLine {
         LogFormat::AlbConnection => connection(rng),
         LogFormat::Nlb => nlb(rng),
         LogFormat::Elb => classic(rng),
+        LogFormat::AlbHealthCheck => health_check(rng),
     }
 }
 
@@ -374,6 +376,69 @@ fn classic(rng: &mut Rng) -> ValidLine {
         timestamp: time,
         elb: Some(elb),
         trailing: unparsed_trailing(&fields, 15),
+    }
+}
+
+/// ALB health check log: AWS's 8 fields, then elb and the node IP, then fields not yet known.
+fn health_check(rng: &mut Rng) -> ValidLine {
+    let time = format!("{}.{:06}Z", iso(epoch_seconds(rng)), rng.u32(..1_000_000));
+    let elb = format!("app/{}/{}", pick(rng, LB_NAMES), hex(rng, 16));
+    let kind = pick(rng, &["http", "https", "h2", "grpc", "lambda"]);
+    let target = if kind == "lambda" {
+        format!(
+            "arn:aws:lambda:us-east-1:123456789012:function:{}",
+            pick(rng, LB_NAMES)
+        )
+    } else {
+        address(rng)
+    };
+    let pass = rng.bool();
+    let (code, reason) = if pass {
+        (pick(rng, &["200", "204", "0"]), "-")
+    } else {
+        match rng.u8(..4) {
+            0 => (
+                "-",
+                pick(rng, &["TimedOut", "ConnectionReset", "RequestTimedOut"]),
+            ),
+            1 => (pick(rng, &["404", "500"]), "ResponseCodeMismatch"),
+            2 => (
+                "12",
+                pick(rng, &["GRPCUnexpectedStatus", "GRPCStatusHeaderEmpty"]),
+            ),
+            _ => (
+                pick(rng, &["502", "503"]),
+                pick(rng, &["TargetError", "InternalError"]),
+            ),
+        }
+    };
+    let mut fields = vec![
+        kind.to_string(),
+        time.clone(),
+        format!("{}.{:09}", rng.u8(..6), rng.u32(..1_000_000_000)),
+        target,
+        pick(rng, &["HCLogsTestIPs", "k8s-tileserv-8b701414d0", "tg-1"]).to_string(),
+        if pass { "PASS" } else { "FAIL" }.to_string(),
+        code.to_string(),
+        reason.to_string(),
+        quoted_or_bare(&elb, rng),
+        match rng.u8(..6) {
+            0 => "-".into(),
+            1 => "\"-\"".into(),
+            _ => ip(rng),
+        },
+    ];
+    if rng.u8(..4) == 0 {
+        (0..rng.usize(1..3)).for_each(|_| fields.push(trailing_token(rng)));
+    }
+    let layout = rng.usize(8..=fields.len());
+    fields.truncate(layout);
+    ValidLine {
+        format: LogFormat::AlbHealthCheck,
+        text: fields.join(" "),
+        timestamp: time,
+        elb: (layout >= 9).then_some(elb),
+        trailing: unparsed_trailing(&fields, 10),
     }
 }
 

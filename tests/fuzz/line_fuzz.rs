@@ -5,7 +5,7 @@
 //! Checked for every case: no panic; exactly one document per non-empty line, in order, at the
 //! line's offset (counted from what was generated, not from the reader); every document is valid
 //! JSON with the fields `documents.md` requires of a success or a failure document; a failure
-//! names the field or the reason; a line longer than `MAX_LINE` is one failure document and the
+//! names the field or the reason; a line longer than `MAX_LINE` is one failure document (stating its length) and the
 //! next line is read as if nothing happened; a valid line that was not mutated parses, with its
 //! own time and load balancer. Also: the fast plan and the whole-line regex agree on every line,
 //! and the parallel form (`for_each_encoded_block`, `albingest parse`) writes the same documents.
@@ -118,6 +118,12 @@ impl GeneratedLine {
     fn overlong(&self) -> bool {
         self.content().len() > MAX_LINE
     }
+
+    /// The length the failure document of an over-long line states: the whole line, without
+    /// its `\n`.
+    fn overlong_length(&self) -> Option<usize> {
+        self.overlong().then_some(self.bytes.len())
+    }
 }
 
 fn generate(rng: &mut Rng) -> Object {
@@ -126,6 +132,7 @@ fn generate(rng: &mut Rng) -> Object {
         4 => Some(LogFormat::AlbConnection),
         5 => Some(LogFormat::Nlb),
         6 => Some(LogFormat::Elb),
+        7 => Some(LogFormat::AlbHealthCheck),
         _ => None,
     };
     let info = object_info(rng, route);
@@ -253,6 +260,9 @@ fn object_info(rng: &mut Rng, route: Option<LogFormat>) -> ObjectInfo {
             "conn_log{}{account}_elasticloadbalancing_{region}_app.{lb}_{tail}",
             pick(rng, &["_", "."])
         ),
+        Some(LogFormat::AlbHealthCheck) => {
+            format!("health_check_log_{account}_elasticloadbalancing_{region}_app.{lb}_{tail}")
+        }
         Some(LogFormat::Nlb) => format!(
             "{account}_elasticloadbalancing_{region}_net.{lb}_{end}_{}.log.gz",
             hex(rng, 8)
@@ -489,7 +499,7 @@ fn check_document(
         assert_eq!(string("event.original"), Some(expected_text.as_str()));
         assert_eq!(field("tags"), Some(&serde_json::json!([FAILURE_TAG])));
         let message = string("error.message").expect("error.message");
-        check_failure_message(parser(false), format, message, want.overlong());
+        check_failure_message(parser(false), format, message, want.overlong_length());
         assert_eq!(
             timestamp,
             failure_time(&expected_text, &object.info),
@@ -551,11 +561,16 @@ impl Drop for Checking<'_> {
 
 /// A failure message names a field (`field: …`, the pattern's names), or says what is wrong with
 /// the line as a whole, and stays short whatever the line holds.
-fn check_failure_message(parser: &Parser, format: LogFormat, message: &str, overlong: bool) {
+fn check_failure_message(
+    parser: &Parser,
+    format: LogFormat,
+    message: &str,
+    overlong_length: Option<usize>,
+) {
     assert!(message.len() <= 600, "message of {} bytes", message.len());
-    if overlong {
+    if let Some(length) = overlong_length {
         assert!(
-            message.contains(&format!("longer than {MAX_LINE}")),
+            message.contains(&format!("line of {length} bytes is longer than {MAX_LINE}")),
             "{message}"
         );
         return;

@@ -4,6 +4,7 @@
 
 pub mod fault_proxy;
 pub mod lambda;
+pub mod target_profiles;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -148,6 +149,7 @@ pub async fn search_client(url: &str) -> SearchClient {
         endpoint: url.to_string(),
         auth: Auth::None,
         gzip: false,
+        ca_bundle: None,
     })
     .await
     .unwrap()
@@ -248,6 +250,7 @@ impl Setup {
             endpoint: self.endpoint.clone(),
             auth: Auth::None,
             gzip: self.gzip,
+            ca_bundle: None,
         })
         .await
         .unwrap();
