@@ -1,7 +1,8 @@
 //! The formats AWS added lately, end to end against the stand-in servers (osmem-server:
 //! OpenSearch API; noida-db: Elasticsearch 8 API) and moto (S3): a gzip health check log object,
-//! named as AWS names them, lands in `alb-health-check-logs-YYYY.MM.DD` (the default prefix)
-//! with the documented fields and no failure document; an NLB line's `tls_keyexchange` can
+//! named as AWS names them, lands in `{prefix}-YYYY.MM.DD` (`alb-health-check-logs` by default:
+//! `albingest parse --bulk` shows the index without a server) with the documented fields and no
+//! failure document; an NLB line's `tls_keyexchange` can
 //! still be searched as `aws.elb.tls_named_group` (the mapping's alias for older queries).
 
 mod support;
@@ -76,6 +77,31 @@ async fn count_of(client: &albingest::search::SearchClient, indices: &str, query
         .unwrap_or_else(|| panic!("{indices}: {answer}"))
 }
 
+/// Without options, the documents go to `alb-health-check-logs-YYYY.MM.DD` of each line's day
+/// (the `_index` of `albingest parse --bulk`, the same naming `ingest` uses), failures nowhere.
+#[test]
+fn the_default_index_is_alb_health_check_logs_of_the_day() {
+    let dir = TempDir::new("health-default");
+    let path = dir.path().join(HEALTH_CHECK_FILE);
+    std::fs::write(&path, gzip(HEALTH_CHECK_LINES.as_bytes())).unwrap();
+    let out = albingest(&["parse", "--bulk", path.to_str().unwrap()], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let indices: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["create"]["_index"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    assert_eq!(indices, ["alb-health-check-logs-2025.10.31"; 5]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_health_check_object_lands_in_its_own_daily_index() {
     let (Some(servers), Some(s3_url)) = (search_servers("health"), s3_url("health")) else {
@@ -102,7 +128,15 @@ async fn a_health_check_object_lands_in_its_own_daily_index() {
     for server in servers {
         let dir = TempDir::new("health");
         let dlq = dir.path().display().to_string();
-        // The built-in index prefixes: what a user gets without options.
+        // Prefixes of this run only: the servers are shared with the cleanup tests, which
+        // would judge old indices under the built-in prefixes.
+        let run = unique("health");
+        let (hc, nlb, alb) = (
+            format!("{run}-hc"),
+            format!("{run}-nlb"),
+            format!("{run}-alb"),
+        );
+        let (hc_spec, nlb_spec) = (format!("alb-health-check={hc}"), format!("nlb={nlb}"));
         let args = [
             "ingest",
             &url,
@@ -112,6 +146,12 @@ async fn a_health_check_object_lands_in_its_own_daily_index() {
             &dlq,
             "--progress",
             "never",
+            "--index-prefix",
+            &alb,
+            "--index-prefix",
+            &hc_spec,
+            "--index-prefix",
+            &nlb_spec,
         ];
         let out = albingest(&args, &aws_env(&s3_url));
         let err = String::from_utf8_lossy(&out.stderr);
@@ -123,7 +163,7 @@ async fn a_health_check_object_lands_in_its_own_daily_index() {
         );
 
         let client = search_client(&server.url).await;
-        let docs = documents(&client, "alb-health-check-logs-2025.10.31", &bucket).await;
+        let docs = documents(&client, &format!("{hc}-2025.10.31"), &bucket).await;
         assert_eq!(docs.len(), 5, "{}: {docs:#?}", server.name);
         let first = &docs[0];
         assert_eq!(first["event"]["dataset"], "aws.elb_health_check_logs");
@@ -148,7 +188,7 @@ async fn a_health_check_object_lands_in_its_own_daily_index() {
         // Typed by the template: ranges and aggregations work on the health check fields.
         let failing = count_of(
             &client,
-            "alb-health-check-logs-*",
+            &format!("{hc}-*"),
             json!({"bool": {"filter": [
                 {"term": {"aws.s3.bucket.name": bucket}},
                 {"term": {"event.outcome": "failure"}},
@@ -162,30 +202,21 @@ async fn a_health_check_object_lands_in_its_own_daily_index() {
         // No failure document anywhere: not in this format's, not in the access log's.
         let failures = count_of(
             &client,
-            "alb-health-check-logs-failed-*,alb-logs-failed-*",
+            &format!("{hc}-failed-*,{alb}-failed-*"),
             json!({"term": {"aws.s3.bucket.name": bucket}}),
         )
         .await;
         assert_eq!(failures, 0, "{}", server.name);
         let in_access_logs = count_of(
             &client,
-            "alb-logs-*",
+            &format!("{alb}-*"),
             json!({"term": {"aws.s3.bucket.name": bucket}}),
         )
         .await;
         assert_eq!(in_access_logs, 0, "{}", server.name);
 
         // The report's target health, over this object alone (its own prefix).
-        let health_prefix = unique("health");
-        let spec = format!("alb-health-check={health_prefix}");
-        let mut isolated = args.to_vec();
-        isolated.extend(["--index-prefix", &spec]);
-        let out = albingest(&isolated, &aws_env(&s3_url));
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let health_prefix = hc.clone();
         get_json(
             &client,
             Method::Post,
@@ -235,10 +266,16 @@ async fn a_health_check_object_lands_in_its_own_daily_index() {
         // servers accept alias fields in queries: "Alias field type", Elasticsearch mapping
         // reference, elastic.co/docs/reference/elasticsearch/mapping-reference/field-alias;
         // "Alias field type", docs.opensearch.org/latest/mappings/supported-field-types/alias/).
-        let mapping = get_json(&client, Method::Get, "/nlb-logs-2025.10.31/_mapping", None).await;
+        let mapping = get_json(
+            &client,
+            Method::Get,
+            &format!("/{nlb}-2025.10.31/_mapping"),
+            None,
+        )
+        .await;
         assert_eq!(
-            mapping["nlb-logs-2025.10.31"]["mappings"]["properties"]["aws"]["properties"]["elb"]
-                ["properties"]["tls_named_group"],
+            mapping[format!("{nlb}-2025.10.31")]["mappings"]["properties"]["aws"]["properties"]
+                ["elb"]["properties"]["tls_named_group"],
             json!({"type": "alias", "path": "aws.elb.tls_keyexchange"}),
             "{}",
             server.name
@@ -253,7 +290,7 @@ async fn a_health_check_object_lands_in_its_own_daily_index() {
         for field in fields {
             let found = count_of(
                 &client,
-                "nlb-logs-2025.10.31",
+                &format!("{nlb}-2025.10.31"),
                 json!({"bool": {"filter": [
                     {"term": {"aws.s3.bucket.name": bucket}},
                     {"term": {*field: "X25519MLKEM768"}},
