@@ -852,9 +852,13 @@ async fn dead_letters_of_colliding_names_never_replace_each_other() {
     let dir = TempDir::new("dead-letter-names");
     let mut sources = Vec::new();
     for (i, name) in names.iter().enumerate() {
-        // Each object's lines differ from the others' (client port), all on 2026-11-01.
-        let body = alb_lines_at(lines_each, |n| {
-            format!("2026-11-01T10:00:{:02}.{:06}Z", i * 10 + n, n)
+        // Each object's lines differ from the others' (client port), all refused ones on
+        // 2026-11-01; one more line on 2026-11-02 (an index without the conflicting mapping) is
+        // indexed, so that not every document of the batch is refused the same way — that would
+        // be a target refusal, not dead letters (issue 11).
+        let body = alb_lines_at(lines_each + 1, |n| {
+            let day = if n == lines_each { 2 } else { 1 };
+            format!("2026-11-0{day}T10:00:{:02}.{:06}Z", i * 10 + n, n)
         });
         put(&s3, &bucket, &format!("{name}.gz"), gzip(body.as_bytes())).await;
         sources.push(Source::S3 {
