@@ -32,6 +32,7 @@ use crate::search::{SearchClient, SearchError};
 pub const DEFAULT_PREFIX: &str = "alb-logs";
 /// The ALB health check log index prefix when none is given.
 pub const DEFAULT_HEALTH_CHECK_PREFIX: &str = "alb-health-check-logs";
+const ALB_DATASET: &str = "aws.elb_logs";
 const HEALTH_CHECK_DATASET: &str = "aws.elb_health_check_logs";
 const HEALTH_STATUS: &str = "aws.elb.health_check.status";
 const HEALTH_TARGET: &str = "destination.address";
@@ -442,8 +443,6 @@ fn agg_body(name: &str) -> Value {
 
 /// The body of the report's `_search`, with the aggregations whose names are in `enabled`.
 pub fn search_body(options: &ReportOptions, enabled: &[&str]) -> Value {
-    let mut filter = vec![json!({"term": {"event.dataset": "aws.elb_logs"}})];
-    filter.extend(options.time_filter());
     let aggs: Map<String, Value> = enabled
         .iter()
         .map(|name| (name.to_string(), agg_body(name)))
@@ -451,12 +450,35 @@ pub fn search_body(options: &ReportOptions, enabled: &[&str]) -> Value {
     json!({
         "size": 0,
         "track_total_hits": true,
-        "query": {"bool": {
-            "filter": filter,
-            "must_not": [{"term": {"event.kind": "pipeline_error"}}],
-        }},
+        "query": dataset_query(ALB_DATASET, options.time_filter()),
         "aggs": aggs,
     })
+}
+
+/// The query of the report's searches: the documents of `dataset` (failure documents left out),
+/// in `window` when one is given.
+fn dataset_query(dataset: &str, window: Option<Value>) -> Value {
+    let mut filter = vec![json!({"term": {"event.dataset": dataset}})];
+    filter.extend(window);
+    json!({"bool": {
+        "filter": filter,
+        "must_not": [{"term": {"event.kind": "pipeline_error"}}],
+    }})
+}
+
+/// POSTs `body` to `path` and reads the answer as JSON; `None` when no index matches (404).
+async fn post_json(
+    client: &SearchClient,
+    path: &str,
+    body: &Value,
+) -> Result<Option<Value>, String> {
+    match client.json(Method::Post, path, Some(body), TIMEOUT).await {
+        Ok(answer) => serde_json::from_slice(&answer.body)
+            .map(Some)
+            .map_err(|e| format!("POST {path}: answer is not JSON ({e}): {}", answer.text())),
+        Err(SearchError::Status { status: 404, .. }) => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// The body of the failure documents' `_count`.
@@ -572,22 +594,13 @@ pub async fn report(client: &SearchClient, options: &ReportOptions) -> Result<Re
 /// The body of the target health `_search`: health check documents in the window, the failed
 /// ones, their targets and reason codes.
 pub fn target_health_body(options: &ReportOptions) -> Value {
-    let mut filter = vec![json!({"term": {"event.dataset": HEALTH_CHECK_DATASET}})];
-    filter.extend(options.time_filter());
-    let top = |field: &str| {
-        json!({"terms": {"field": field, "size": TOP, "shard_size": SHARD_SIZE,
-                         "order": [{"_count": "desc"}, {"_key": "asc"}]}})
-    };
     json!({
         "size": 0,
         "track_total_hits": true,
-        "query": {"bool": {
-            "filter": filter,
-            "must_not": [{"term": {"event.kind": "pipeline_error"}}],
-        }},
+        "query": dataset_query(HEALTH_CHECK_DATASET, options.time_filter()),
         "aggs": {"failed": {
             "filter": {"term": {HEALTH_STATUS: "FAIL"}},
-            "aggs": {"targets": top(HEALTH_TARGET), "reasons": top(HEALTH_REASON)},
+            "aggs": {"targets": terms(HEALTH_TARGET), "reasons": terms(HEALTH_REASON)},
         }},
     })
 }
@@ -625,18 +638,12 @@ async fn target_health(
     warnings: &mut Vec<String>,
 ) -> Result<TargetHealth, String> {
     let path = format!("/{}/_search", options.health_check_pattern());
-    let body = target_health_body(options);
-    match client.json(Method::Post, &path, Some(&body), TIMEOUT).await {
-        Ok(answer) => {
-            let value: Value = serde_json::from_slice(&answer.body)
-                .map_err(|e| format!("POST {path}: answer is not JSON ({e}): {}", answer.text()))?;
+    match post_json(client, &path, &target_health_body(options)).await? {
+        Some(value) => {
             parse_target_health(&value, options, warnings).map_err(|e| format!("POST {path}: {e}"))
         }
         // No health check index at all: no checks.
-        Err(SearchError::Status { status: 404, .. }) => {
-            parse_target_health(&json!({"hits": {"total": 0}}), options, warnings)
-        }
-        Err(e) => Err(e.to_string()),
+        None => parse_target_health(&json!({"hits": {"total": 0}}), options, warnings),
     }
 }
 
@@ -647,10 +654,7 @@ pub fn newest_body() -> Value {
         "size": 1,
         "sort": [{"@timestamp": {"order": "desc"}}],
         "_source": ["@timestamp"],
-        "query": {"bool": {
-            "filter": [{"term": {"event.dataset": "aws.elb_logs"}}],
-            "must_not": [{"term": {"event.kind": "pipeline_error"}}],
-        }},
+        "query": dataset_query(ALB_DATASET, None),
     })
 }
 
@@ -660,20 +664,12 @@ async fn newest_request(
     options: &ReportOptions,
 ) -> Result<Option<String>, String> {
     let path = format!("/{}/_search", options.index_pattern());
-    match client
-        .json(Method::Post, &path, Some(&newest_body()), TIMEOUT)
-        .await
-    {
-        Ok(answer) => {
-            let value: Value = serde_json::from_slice(&answer.body)
-                .map_err(|e| format!("POST {path}: answer is not JSON ({e}): {}", answer.text()))?;
-            Ok(value["hits"]["hits"][0]["_source"]["@timestamp"]
-                .as_str()
-                .map(str::to_string))
-        }
-        Err(SearchError::Status { status: 404, .. }) => Ok(None),
-        Err(e) => Err(e.to_string()),
-    }
+    let answer = post_json(client, &path, &newest_body()).await?;
+    Ok(answer.and_then(|value| {
+        value["hits"]["hits"][0]["_source"]["@timestamp"]
+            .as_str()
+            .map(str::to_string)
+    }))
 }
 
 /// The shortest whole `--since` that reaches back to `newest` from `now` (both epoch seconds):
@@ -715,18 +711,12 @@ fn figure_order(figure: Figure) -> usize {
 
 async fn count_failures(client: &SearchClient, options: &ReportOptions) -> Result<u64, String> {
     let path = format!("/{}/_count", options.failure_pattern());
-    let body = count_body(options);
-    match client.json(Method::Post, &path, Some(&body), TIMEOUT).await {
-        Ok(answer) => {
-            let value: Value = serde_json::from_slice(&answer.body)
-                .map_err(|e| format!("POST {path}: answer is not JSON ({e}): {}", answer.text()))?;
-            value["count"]
-                .as_u64()
-                .ok_or_else(|| format!("POST {path}: answer has no \"count\": {}", answer.text()))
-        }
+    match post_json(client, &path, &count_body(options)).await? {
+        Some(value) => value["count"]
+            .as_u64()
+            .ok_or_else(|| format!("POST {path}: answer has no \"count\": {value}")),
         // No failure index at all: no failures.
-        Err(SearchError::Status { status: 404, .. }) => Ok(0),
-        Err(e) => Err(e.to_string()),
+        None => Ok(0),
     }
 }
 
