@@ -15,6 +15,7 @@ pub mod cli;
 pub mod compress;
 pub mod count;
 pub mod dashboards;
+pub mod enrich;
 pub mod decompress;
 pub mod document;
 pub mod event;
