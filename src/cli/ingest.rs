@@ -149,7 +149,7 @@ pub struct IngestArgs {
     pub retry_initial_ms: u64,
 }
 
-fn parse_size(text: &str) -> Result<usize, String> {
+pub(super) fn parse_size(text: &str) -> Result<usize, String> {
     let text = text.trim();
     let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
         Some(at) => text.split_at(at),
@@ -176,7 +176,7 @@ fn parse_size(text: &str) -> Result<usize, String> {
 const MAX_SECONDS: f64 = 365.0 * 86_400.0;
 
 /// A number of seconds from 0 to [`MAX_SECONDS`] (fractions allowed).
-fn seconds(text: &str) -> Result<Duration, String> {
+pub(super) fn seconds(text: &str) -> Result<Duration, String> {
     let out_of_range =
         || format!("give a number of seconds from 0 to {MAX_SECONDS} (365 days), e.g. 30 or 2.5");
     let value: f64 = text.trim().parse().map_err(|_| out_of_range())?;
@@ -187,7 +187,7 @@ fn seconds(text: &str) -> Result<Duration, String> {
 }
 
 /// As [`seconds`], but more than 0.
-fn positive_seconds(text: &str) -> Result<Duration, String> {
+pub(super) fn positive_seconds(text: &str) -> Result<Duration, String> {
     let duration = seconds(text)?;
     if duration.is_zero() {
         return Err(format!(
@@ -401,7 +401,10 @@ const NOTICE_EVERY: Duration = Duration::from_secs(5);
 /// Asks the server once whether it answers at all (any HTTP answer will do): a server that is
 /// down fails the run at once with a clear message, instead of every batch retrying in silence.
 /// With `--wait-for-server`, waits for it that long, saying so every few seconds.
-async fn wait_for_server(client: &SearchClient, wait: Option<Duration>) -> Result<(), String> {
+pub(super) async fn wait_for_server(
+    client: &SearchClient,
+    wait: Option<Duration>,
+) -> Result<(), String> {
     let started = Instant::now();
     let mut said = None::<Instant>;
     loop {

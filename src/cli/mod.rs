@@ -3,6 +3,7 @@
 mod cleanup;
 mod ingest;
 mod parse;
+mod replay;
 mod report;
 mod setup;
 
@@ -42,6 +43,8 @@ pub enum Command {
     Setup(setup::SetupArgs),
     /// Delete the daily indices older than the retention (what the cleanup function does).
     Cleanup(cleanup::CleanupArgs),
+    /// Send dead-lettered documents again (after fixing what refused them), with their ids.
+    Replay(replay::ReplayArgs),
     /// Summarise the ALB access logs in the search server: status classes, latency, top lists.
     Report(report::ReportArgs),
 }
@@ -260,6 +263,7 @@ pub fn main() -> ExitCode {
         Command::Setup(args) => setup::run(args),
         Command::Cleanup(args) => cleanup::run(args),
         Command::Report(args) => report::run(args),
+        Command::Replay(args) => replay::run(args),
     };
     match result {
         Ok(code) => code,

@@ -204,11 +204,25 @@ enum Sent {
 }
 
 /// A document to dead-letter: its item number, the server's status, reason and error type.
-struct DeadCandidate {
-    item: usize,
-    status: u16,
-    reason: String,
-    kind: String,
+#[derive(Debug, Clone)]
+pub struct DeadCandidate {
+    pub item: usize,
+    pub status: u16,
+    pub reason: String,
+    pub kind: String,
+}
+
+/// Every item of a batch once sending is over, before any dead letter is written: what
+/// [`BulkLoader::settle`] gives a caller that keeps its own records ([`crate::replay`]).
+#[derive(Debug, Default)]
+pub struct Settled {
+    /// The counts; `dead_lettered` is 0 (nothing was written).
+    pub outcome: BatchOutcome,
+    /// Refused for the document itself: what [`BulkLoader::load`] would dead-letter.
+    pub dead: Vec<DeadCandidate>,
+    /// Item numbers neither placed nor refused for the document (retries given up, target
+    /// refusals): counted in `outcome.unplaced`.
+    pub unplaced: Vec<usize>,
 }
 
 /// Where the items of one batch stand while it is being loaded.
@@ -217,6 +231,8 @@ struct Sorted {
     outcome: BatchOutcome,
     dead: Vec<DeadCandidate>,
     refused: Vec<(usize, Refusal)>,
+    /// Items whose retries gave up.
+    given_up: Vec<usize>,
     /// The uncompressed body, once a part of it is needed.
     plain: Option<Bytes>,
 }
@@ -299,6 +315,36 @@ impl BulkLoader {
         object: &ObjectInfo,
         deadline: Option<Instant>,
     ) -> BatchOutcome {
+        let (settled, mut plain) = self.settle_items(batch, object, deadline).await;
+        let Settled {
+            mut outcome, dead, ..
+        } = settled;
+        if !dead.is_empty() {
+            self.write_dead_letters(batch, object, dead, &mut plain, &mut outcome)
+                .await;
+        }
+        outcome
+    }
+
+    /// [`BulkLoader::load`] without writing dead letters: the same requests, retries and fate
+    /// rules, and the documents refused for themselves handed back to the caller.
+    pub async fn settle(
+        &self,
+        batch: &Batch,
+        object: &ObjectInfo,
+        deadline: Option<Instant>,
+    ) -> Settled {
+        self.settle_items(batch, object, deadline).await.0
+    }
+
+    /// Sends until every item is placed, refused or given up; also the plain body, when it was
+    /// made.
+    async fn settle_items(
+        &self,
+        batch: &Batch,
+        object: &ObjectInfo,
+        deadline: Option<Instant>,
+    ) -> (Settled, Option<Bytes>) {
         let mut sorted = Sorted::default();
         let mut backoff = Backoff::new(&self.policy, deadline);
         let mut items: Option<Vec<usize>> = None; // None: the whole batch as built
@@ -342,6 +388,7 @@ impl BulkLoader {
                         .outcome
                         .unplaced
                         .add(&reason, round.retry.len() as u64, offsets);
+                    sorted.given_up = round.retry;
                     break;
                 }
             }
@@ -350,7 +397,8 @@ impl BulkLoader {
             mut outcome,
             mut dead,
             mut refused,
-            mut plain,
+            given_up,
+            plain,
         } = sorted;
         // Every document refused the same way: the target's mapping, not the documents.
         if dead.len() == batch.len() {
@@ -363,12 +411,16 @@ impl BulkLoader {
                 refused.extend(dead.drain(..).map(|d| (d.item, refusal.clone())));
             }
         }
+        let mut unplaced = given_up;
+        unplaced.extend(refused.iter().map(|(item, _)| *item));
+        unplaced.sort_unstable();
         self.add_refused(batch, object, refused, &mut outcome);
-        if !dead.is_empty() {
-            self.write_dead_letters(batch, object, dead, &mut plain, &mut outcome)
-                .await;
-        }
-        outcome
+        let settled = Settled {
+            outcome,
+            dead,
+            unplaced,
+        };
+        (settled, plain)
     }
 
     /// Sends `items` (all of the batch when `None`) once, splitting on 413, and sorts each item
@@ -385,6 +437,7 @@ impl BulkLoader {
             dead,
             refused,
             plain,
+            ..
         } = sorted;
         let mut round = Round::default();
         let whole_batch = items.is_none();

@@ -113,26 +113,286 @@ impl DeadLetter {
     }
 }
 
-/// `{"_index":…,"_id":…,"status":400,"reason":…,"log.file.path":…,"log.offset":…,"document":{…}}`
+/// `{"_index":…,"_id":…,"status":400,"reason":…,"object":…,"log_offset":…,"document":{…}}`
 /// per line. The document is copied as sent (it is JSON already: no parse, no re-encoding).
 fn records(object: &ObjectInfo, items: &[DeadItem<'_>]) -> Vec<u8> {
     let mut out = Vec::with_capacity(items.iter().map(|i| i.document.len() + 300).sum());
     for item in items {
-        out.extend_from_slice(b"{\"_index\":");
-        push_str(&mut out, item.index);
-        out.extend_from_slice(b",\"_id\":");
-        push_str(&mut out, item.id);
-        out.extend_from_slice(format!(",\"status\":{},\"reason\":", item.status).as_bytes());
-        push_str(&mut out, item.reason);
-        out.extend_from_slice(b",\"object\":");
-        push_str(&mut out, &object.file_path);
-        out.extend_from_slice(
-            format!(",\"log_offset\":{},\"document\":", item.line_offset).as_bytes(),
-        );
-        out.extend_from_slice(item.document);
-        out.extend_from_slice(b"}\n");
+        write_record(&mut out, item, &object.file_path);
     }
     out
+}
+
+/// One record line (with its newline); `object` is `s3://bucket/key` or the path.
+fn write_record(out: &mut Vec<u8>, item: &DeadItem<'_>, object: &str) {
+    out.extend_from_slice(b"{\"_index\":");
+    push_str(out, item.index);
+    out.extend_from_slice(b",\"_id\":");
+    push_str(out, item.id);
+    out.extend_from_slice(format!(",\"status\":{},\"reason\":", item.status).as_bytes());
+    push_str(out, item.reason);
+    out.extend_from_slice(b",\"object\":");
+    push_str(out, object);
+    out.extend_from_slice(format!(",\"log_offset\":{},\"document\":", item.line_offset).as_bytes());
+    out.extend_from_slice(item.document);
+    out.extend_from_slice(b"}\n");
+}
+
+/// One record of a dead-letter file, read back (by `albingest replay`).
+#[derive(Debug, serde::Deserialize)]
+pub struct DeadRecord {
+    #[serde(rename = "_index")]
+    pub index: String,
+    /// Empty when the server made the ids.
+    #[serde(rename = "_id", default)]
+    pub id: String,
+    #[serde(default)]
+    pub status: u16,
+    #[serde(default)]
+    pub reason: String,
+    /// The log object the document came from (`s3://bucket/key` or the path).
+    #[serde(default)]
+    pub object: String,
+    #[serde(default)]
+    pub log_offset: u64,
+    /// The document's JSON, exactly as it was sent.
+    pub document: Box<serde_json::value::RawValue>,
+}
+
+impl DeadRecord {
+    /// A record line; the error names the missing or malformed field.
+    pub fn parse(line: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(line)
+    }
+
+    /// This record as a line again, with the server's latest status and reason.
+    pub fn write_refused(&self, out: &mut Vec<u8>, status: u16, reason: &str) {
+        let item = DeadItem {
+            index: &self.index,
+            id: &self.id,
+            line_offset: self.log_offset,
+            status,
+            reason,
+            document: self.document.get().as_bytes(),
+        };
+        write_record(out, &item, &self.object);
+    }
+}
+
+/// One dead-letter file: a path, or an S3 object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeadLetterFile {
+    Local(PathBuf),
+    S3 { bucket: String, key: String },
+}
+
+impl std::fmt::Display for DeadLetterFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeadLetterFile::Local(path) => write!(f, "{}", path.display()),
+            DeadLetterFile::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+        }
+    }
+}
+
+/// Reading and replacing dead-letter files went wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("dead-letter file {file}: {operation} failed: {reason}")]
+pub struct DeadLetterFileError {
+    pub file: String,
+    pub operation: &'static str,
+    pub reason: String,
+}
+
+/// The suffix of every dead-letter file.
+const SUFFIX: &str = ".ndjson";
+/// A local file being replaced is written under this name beside it, then renamed over it.
+const REPLACING: &str = ".replacing";
+
+impl DeadLetter {
+    /// Every dead-letter file at this location (`*.ndjson`, recursively; a local path that is a
+    /// file is that file), sorted.
+    pub async fn list(&self) -> Result<Vec<DeadLetterFile>, DeadLetterFileError> {
+        match self {
+            DeadLetter::Local(path) => {
+                let path = path.clone();
+                let listed = tokio::task::spawn_blocking(move || {
+                    let mut files = Vec::new();
+                    list_local(&path, true, &mut files).map(|()| files)
+                })
+                .await
+                .map_err(|e| DeadLetterFileError {
+                    file: String::new(),
+                    operation: "listing",
+                    reason: e.to_string(),
+                })?;
+                let mut files = listed?;
+                files.sort();
+                Ok(files.into_iter().map(DeadLetterFile::Local).collect())
+            }
+            DeadLetter::S3 { client, location } => {
+                let prefix = if location.prefix.is_empty() || location.prefix.ends_with('/') {
+                    location.prefix.clone()
+                } else {
+                    format!("{}/", location.prefix)
+                };
+                let mut pages = client
+                    .list_objects_v2()
+                    .bucket(&location.bucket)
+                    .prefix(&prefix)
+                    .into_paginator()
+                    .send();
+                let mut files = Vec::new();
+                while let Some(page) = pages.next().await {
+                    let page = page.map_err(|e| DeadLetterFileError {
+                        file: format!("s3://{}/{prefix}", location.bucket),
+                        operation: "ListObjectsV2",
+                        reason: aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
+                    })?;
+                    files.extend(
+                        page.contents()
+                            .iter()
+                            .filter_map(|o| o.key())
+                            .filter(|k| k.ends_with(SUFFIX))
+                            .map(|key| DeadLetterFile::S3 {
+                                bucket: location.bucket.clone(),
+                                key: key.to_string(),
+                            }),
+                    );
+                }
+                Ok(files)
+            }
+        }
+    }
+
+    /// The whole file (a dead-letter file holds one batch: a few MiB at most).
+    pub async fn read(&self, file: &DeadLetterFile) -> Result<Vec<u8>, DeadLetterFileError> {
+        let failed = |operation, reason: String| DeadLetterFileError {
+            file: file.to_string(),
+            operation,
+            reason,
+        };
+        match (self, file) {
+            (_, DeadLetterFile::Local(path)) => tokio::fs::read(path)
+                .await
+                .map_err(|e| failed("reading", e.to_string())),
+            (DeadLetter::S3 { client, .. }, DeadLetterFile::S3 { bucket, key }) => {
+                let output = client
+                    .get_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        failed(
+                            "GetObject",
+                            aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
+                        )
+                    })?;
+                let body = output
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| failed("GetObject", e.to_string()))?;
+                Ok(body.into_bytes().to_vec())
+            }
+            (DeadLetter::Local(_), DeadLetterFile::S3 { .. }) => {
+                Err(failed("GetObject", "no S3 client".into()))
+            }
+        }
+    }
+
+    /// Replaces the file with `body` in one step (a local file is written beside it and renamed
+    /// over it; an S3 `PutObject` replaces the object whole), or deletes it when `body` is empty.
+    /// Killed midway, the file is either the old one or the new one.
+    pub async fn replace(
+        &self,
+        file: &DeadLetterFile,
+        body: Vec<u8>,
+    ) -> Result<(), DeadLetterFileError> {
+        let failed = |operation, reason: String| DeadLetterFileError {
+            file: file.to_string(),
+            operation,
+            reason,
+        };
+        match (self, file) {
+            (_, DeadLetterFile::Local(path)) if body.is_empty() => tokio::fs::remove_file(path)
+                .await
+                .map_err(|e| failed("removing", e.to_string())),
+            (_, DeadLetterFile::Local(path)) => {
+                let mut beside = path.clone().into_os_string();
+                beside.push(REPLACING);
+                let beside = PathBuf::from(beside);
+                tokio::fs::write(&beside, &body)
+                    .await
+                    .map_err(|e| failed("writing", e.to_string()))?;
+                tokio::fs::rename(&beside, path)
+                    .await
+                    .map_err(|e| failed("renaming", e.to_string()))
+            }
+            (DeadLetter::S3 { client, .. }, DeadLetterFile::S3 { bucket, key }) => {
+                if body.is_empty() {
+                    client
+                        .delete_object()
+                        .bucket(bucket)
+                        .key(key)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| {
+                            failed(
+                                "DeleteObject",
+                                aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
+                            )
+                        })
+                } else {
+                    client
+                        .put_object()
+                        .bucket(bucket)
+                        .key(key)
+                        .content_type("application/x-ndjson")
+                        .body(body.into())
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| {
+                            failed(
+                                "PutObject",
+                                aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
+                            )
+                        })
+                }
+            }
+            (DeadLetter::Local(_), DeadLetterFile::S3 { .. }) => {
+                Err(failed("PutObject", "no S3 client".into()))
+            }
+        }
+    }
+}
+
+/// The `*.ndjson` files under `path` (`path` itself when `named` and it is a file).
+fn list_local(
+    path: &Path,
+    named: bool,
+    files: &mut Vec<PathBuf>,
+) -> Result<(), DeadLetterFileError> {
+    let failed = |e: std::io::Error| DeadLetterFileError {
+        file: path.display().to_string(),
+        operation: "listing",
+        reason: e.to_string(),
+    };
+    let metadata = std::fs::metadata(path).map_err(failed)?;
+    if !metadata.is_dir() {
+        if named || path.to_string_lossy().ends_with(SUFFIX) {
+            files.push(path.to_path_buf());
+        }
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(path).map_err(failed)? {
+        let entry = entry.map_err(failed)?;
+        list_local(&entry.path(), false, files)?;
+    }
+    Ok(())
 }
 
 fn push_str(out: &mut Vec<u8>, s: &str) {
