@@ -36,3 +36,4 @@ pub mod retention;
 pub mod search;
 pub mod source;
 pub mod timestamp;
+pub mod window;
