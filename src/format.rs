@@ -194,6 +194,10 @@ pub enum NotALog {
     Name,
     /// A load balancer log name, but not `.log` or `.log.gz` (a copy, a partial download).
     Extension,
+    /// The end time in its name is outside `--since`/`--until`.
+    OutsideWindow,
+    /// `--since`/`--until` select by the end time in the name, and this name holds none.
+    NoTime,
 }
 
 impl fmt::Display for NotALog {
@@ -201,6 +205,8 @@ impl fmt::Display for NotALog {
         f.write_str(match self {
             Self::Name => "not a load balancer log name",
             Self::Extension => "not .log or .log.gz",
+            Self::OutsideWindow => "ending outside --since/--until",
+            Self::NoTime => "no end time in the name (--since/--until)",
         })
     }
 }

@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 
 use crate::format::{walk_takes, NotALog};
 use crate::object_key::ObjectInfo;
+use crate::window::{self, TimeWindow};
 
 /// One object to ingest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +142,13 @@ pub async fn s3_client(endpoint: Option<&str>) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(config.build())
 }
 
+/// An object a listing found, and its size when the listing says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub source: Source,
+    pub size: Option<u64>,
+}
+
 /// What directory and prefix walks left out ([`walk_takes`]), by reason, with the first name of
 /// each: the run's summary reports it.
 #[derive(Debug, Default)]
@@ -171,23 +179,25 @@ impl Skipped {
 
 /// Lists every object of `inputs` into `out`, in order: files as given, directories walked
 /// (sorted, recursively, symlinked directories not followed), S3 prefixes page by page. What a
-/// walk finds is taken only if [`walk_takes`] its name (the rest is counted in `skipped`); a file
-/// named explicitly is always taken. The channel is bounded, so a listing of millions of keys
-/// never sits in memory.
+/// walk finds is taken only if [`walk_takes`] its name and, with a `window`, if the end time in
+/// its name is inside it (the rest is counted in `skipped`); a file named explicitly is always
+/// taken. With a window, an S3 prefix in or above an `AWSLogs/…` tree is listed only in the day
+/// folders the window needs ([`window_prefixes`]). The channel is bounded, so a listing of
+/// millions of keys never sits in memory.
 pub async fn enumerate(
     inputs: Vec<Input>,
     s3: Option<aws_sdk_s3::Client>,
     page_size: i32,
-    out: mpsc::Sender<Result<Source, SourceError>>,
+    window: Option<TimeWindow>,
+    out: mpsc::Sender<Result<Listed, SourceError>>,
     skipped: std::sync::Arc<Skipped>,
 ) {
     for input in inputs {
         match input {
             Input::Path(path) => {
                 let (out, skipped) = (out.clone(), skipped.clone());
-                let walked =
-                    tokio::task::spawn_blocking(move || walk(&path, true, &out, &skipped)).await;
-                if walked.is_err() {
+                let walk = move || walk(&path, true, window.as_ref(), &out, &skipped);
+                if tokio::task::spawn_blocking(walk).await.is_err() {
                     return;
                 }
             }
@@ -197,12 +207,100 @@ pub async fn enumerate(
                     let _ = out.send(Err(SourceError::NoS3Client(url))).await;
                     continue;
                 };
-                if !list_prefix(client, &location, page_size, &out, &skipped).await {
-                    return;
+                let prefixes = match &window {
+                    Some(window) => {
+                        let now = crate::timestamp::now_epoch_seconds();
+                        match window_prefixes(client, &location, window, now).await {
+                            Ok(prefixes) => prefixes,
+                            Err(e) => {
+                                if out.send(Err(e)).await.is_err() {
+                                    return;
+                                }
+                                continue;
+                            }
+                        }
+                    }
+                    None => vec![location.prefix.clone()],
+                };
+                for prefix in prefixes {
+                    let location = S3Location {
+                        bucket: location.bucket.clone(),
+                        prefix,
+                    };
+                    let listing = Listing {
+                        client,
+                        location: &location,
+                        page_size,
+                        window: window.as_ref(),
+                    };
+                    if !listing.send(&out, &skipped).await {
+                        return;
+                    }
                 }
             }
         }
     }
+}
+
+/// The prefixes a windowed listing of `location` reads: the day folders of each region
+/// ([`TimeWindow::day_prefixes`]) when the prefix is a region folder of an `AWSLogs/` tree or a
+/// folder above one (found with delimiter listings, one per level: accounts, regions), else the
+/// prefix itself (listed whole, objects chosen by name).
+pub async fn window_prefixes(
+    client: &aws_sdk_s3::Client,
+    location: &S3Location,
+    window: &TimeWindow,
+    now: i64,
+) -> Result<Vec<String>, SourceError> {
+    let mut out = Vec::new();
+    let mut todo = vec![location.prefix.clone()];
+    while let Some(prefix) = todo.pop() {
+        if let Some(days) = window.day_prefixes(&prefix, now) {
+            out.extend(days);
+            continue;
+        }
+        if !window::descend(&prefix) {
+            out.push(prefix);
+            continue;
+        }
+        let children: Vec<String> = child_folders(client, &location.bucket, &prefix)
+            .await?
+            .into_iter()
+            .filter(|child| window::leads_to_days(&prefix, child))
+            .collect();
+        let in_tree = prefix.split('/').any(|s| s == "AWSLogs");
+        if children.is_empty() && !in_tree {
+            out.push(prefix); // no AWSLogs tree below: the whole prefix, by name
+        }
+        // Reversed: the stack pops them in listing order.
+        todo.extend(children.into_iter().rev());
+    }
+    Ok(out)
+}
+
+/// The folders right under `prefix` (ListObjectsV2 with the delimiter `/`).
+async fn child_folders(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<String>, SourceError> {
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .delimiter("/")
+        .into_paginator()
+        .send();
+    let mut folders = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| s3_error("ListObjectsV2", bucket, prefix, e))?;
+        folders.extend(
+            page.common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix().map(str::to_string)),
+        );
+    }
+    Ok(folders)
 }
 
 /// Sends the files under `path` (`path` itself when `named`: given by the user, so taken whatever
@@ -210,7 +308,8 @@ pub async fn enumerate(
 fn walk(
     path: &Path,
     named: bool,
-    out: &mpsc::Sender<Result<Source, SourceError>>,
+    window: Option<&TimeWindow>,
+    out: &mpsc::Sender<Result<Listed, SourceError>>,
     skipped: &Skipped,
 ) -> bool {
     let unreadable = |source: std::io::Error| SourceError::Local {
@@ -223,14 +322,16 @@ fn walk(
     };
     if !metadata.is_dir() {
         if !named {
-            if let Err(reason) = walk_takes(&path.to_string_lossy()) {
+            if let Err(reason) = takes(&path.to_string_lossy(), window) {
                 skipped.add(reason, path.display().to_string());
                 return true;
             }
         }
-        return out
-            .blocking_send(Ok(Source::File(path.to_path_buf())))
-            .is_ok();
+        let listed = Listed {
+            source: Source::File(path.to_path_buf()),
+            size: Some(metadata.len()),
+        };
+        return out.blocking_send(Ok(listed)).is_ok();
     }
     let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
         Ok(dir) => dir.filter_map(|e| e.ok().map(|e| e.path())).collect(),
@@ -245,58 +346,82 @@ fn walk(
             tracing::warn!(path = %entry.display(), "not following a symlinked directory");
             continue;
         }
-        if !walk(&entry, false, out, skipped) {
+        if !walk(&entry, false, window, out, skipped) {
             return false;
         }
     }
     true
 }
 
-/// Sends every object under `location`; false when the receiver is gone.
-async fn list_prefix(
-    client: &aws_sdk_s3::Client,
-    location: &S3Location,
+/// Whether a walk takes `key`: a load balancer log name ([`walk_takes`]) ending inside the
+/// window, if there is one.
+fn takes(key: &str, window: Option<&TimeWindow>) -> Result<(), NotALog> {
+    walk_takes(key)?;
+    match window.map(|w| w.takes(key)) {
+        None | Some(Some(true)) => Ok(()),
+        Some(Some(false)) => Err(NotALog::OutsideWindow),
+        Some(None) => Err(NotALog::NoTime),
+    }
+}
+
+/// One prefix listed page by page.
+struct Listing<'a> {
+    client: &'a aws_sdk_s3::Client,
+    location: &'a S3Location,
     page_size: i32,
-    out: &mpsc::Sender<Result<Source, SourceError>>,
-    skipped: &Skipped,
-) -> bool {
-    let mut pages = client
-        .list_objects_v2()
-        .bucket(&location.bucket)
-        .prefix(&location.prefix)
-        .max_keys(page_size)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = match page {
-            Ok(page) => page,
-            Err(e) => {
-                let error = s3_error("ListObjectsV2", &location.bucket, &location.prefix, e);
-                return out.send(Err(error)).await.is_ok();
-            }
-        };
-        for object in page.contents() {
-            let Some(key) = object.key() else { continue };
-            if key.ends_with('/') {
-                continue; // a "folder" marker, no log in it
-            }
-            // The whole key given as the prefix names the object explicitly.
-            if key != location.prefix {
-                if let Err(reason) = walk_takes(key) {
-                    skipped.add(reason, format!("s3://{}/{key}", location.bucket));
-                    continue;
+    window: Option<&'a TimeWindow>,
+}
+
+impl Listing<'_> {
+    /// Sends every object under the prefix; false when the receiver is gone.
+    async fn send(
+        &self,
+        out: &mpsc::Sender<Result<Listed, SourceError>>,
+        skipped: &Skipped,
+    ) -> bool {
+        let location = self.location;
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&location.bucket)
+            .prefix(&location.prefix)
+            .max_keys(self.page_size)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(page) => page,
+                Err(e) => {
+                    let error = s3_error("ListObjectsV2", &location.bucket, &location.prefix, e);
+                    return out.send(Err(error)).await.is_ok();
+                }
+            };
+            for object in page.contents() {
+                let Some(key) = object.key() else { continue };
+                if key.ends_with('/') {
+                    continue; // a "folder" marker, no log in it
+                }
+                // The whole key given as the prefix names the object explicitly.
+                if key != location.prefix {
+                    if let Err(reason) = takes(key, self.window) {
+                        skipped.add(reason, format!("s3://{}/{key}", location.bucket));
+                        continue;
+                    }
+                }
+                let listed = Listed {
+                    source: Source::S3 {
+                        bucket: location.bucket.clone(),
+                        key: key.to_string(),
+                    },
+                    size: object.size().and_then(|n| u64::try_from(n).ok()),
+                };
+                if out.send(Ok(listed)).await.is_err() {
+                    return false;
                 }
             }
-            let source = Source::S3 {
-                bucket: location.bucket.clone(),
-                key: key.to_string(),
-            };
-            if out.send(Ok(source)).await.is_err() {
-                return false;
-            }
         }
+        true
     }
-    true
 }
 
 /// An opened object: a blocking reader over its (still compressed) bytes.
@@ -497,11 +622,14 @@ mod tests {
             Input::Path(dir.join("b/notes.md")),
         ];
         let skipped = std::sync::Arc::new(Skipped::default());
-        tokio::spawn(enumerate(inputs, None, 1000, tx, skipped.clone()));
+        tokio::spawn(enumerate(inputs, None, 1000, None, tx, skipped.clone()));
         let mut got = Vec::new();
         while let Some(item) = rx.recv().await {
             got.push(match item {
-                Ok(Source::File(p)) => p.strip_prefix(&dir).unwrap().display().to_string(),
+                Ok(Listed {
+                    source: Source::File(p),
+                    ..
+                }) => p.strip_prefix(&dir).unwrap().display().to_string(),
                 Ok(other) => panic!("{other:?}"),
                 Err(e) => format!("error: {e}"),
             });

@@ -14,12 +14,14 @@ use tokio::sync::{mpsc, Mutex};
 
 use super::{runtime, ParseOptions, SearchOptions, TemplateArgs};
 use crate::bulk::DocumentIds;
+use crate::checkpoint::{Checkpoint, ObjectCheckpoint};
 use crate::ingest::{IngestError, IngestOptions, Ingester, ObjectSummary, Progress};
 use crate::search::bulk_load::DEFAULT_IN_FLIGHT;
 use crate::search::retry::RetryPolicy;
 use crate::search::retry::{RetryBoard, Waiting};
 use crate::search::{SearchClient, SearchConfig};
-use crate::source::{self, Input};
+use crate::source::{self, Input, Source};
+use crate::window::TimeWindow;
 use opensearch::http::Method;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -140,6 +142,25 @@ pub struct IngestArgs {
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto, value_name = "WHEN")]
     pub progress: ProgressMode,
 
+    /// Read only the objects whose name ends after this UTC date or time (2026-11-01,
+    /// 2026-11-01T06:00Z): a backfill by time window. Under an AWSLogs/…/elasticloadbalancing/
+    /// tree only the day folders the window needs are listed.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Read only the objects whose name ends at or before this UTC date or time.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Print what would be read (each object with its size, then the total) and read nothing.
+    #[arg(long)]
+    pub list: bool,
+
+    /// With --since/--until, also read S3 objects a backfill already tagged
+    /// albingest-checkpoint=done (by default they are skipped unread), e.g. into another target.
+    #[arg(long)]
+    pub reread_done: bool,
+
     /// Keys per S3 listing page (tests use a small one to exercise pagination).
     #[arg(long, default_value_t = 1000, hide = true)]
     pub list_page_size: i32,
@@ -233,6 +254,11 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
         .iter()
         .map(|arg| Input::parse(arg))
         .collect::<Result<Vec<_>, _>>()?;
+    let window =
+        TimeWindow::new(args.since.as_deref(), args.until.as_deref()).map_err(|e| e.to_string())?;
+    if args.list {
+        return list(&args, inputs, window).await;
+    }
     let needs_s3 = inputs.iter().any(|i| matches!(i, Input::S3Prefix(_)))
         || (!args.dry_run && args.dead_letter.starts_with("s3://"));
     let ingester = Ingester::connect(IngestOptions {
@@ -289,27 +315,38 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
     let ingester = Arc::new(ingester);
 
     // Listing → workers (a few objects at a time) → results, all through bounded channels.
-    let (sources_tx, sources_rx) = mpsc::channel(64);
+    // A time window is listed whole first (it is bounded): the bar then knows the total bytes.
     let skipped = Arc::new(source::Skipped::default());
-    tokio::spawn(source::enumerate(
-        inputs,
-        s3,
-        args.list_page_size,
-        sources_tx,
-        skipped.clone(),
-    ));
+    let resume = Resume {
+        s3: (window.is_some() && !args.reread_done && !args.dry_run)
+            .then(|| s3.clone())
+            .flatten(),
+        done: Arc::default(),
+    };
+    let (sources_rx, total_bytes) =
+        listing(inputs, s3, args.list_page_size, window, skipped.clone()).await;
     let sources_rx = Arc::new(Mutex::new(sources_rx));
     let (results_tx, mut results_rx) = mpsc::channel::<ObjectResult>(64);
     for _ in 0..args.concurrency.max(1) {
         let sources_rx = sources_rx.clone();
         let results_tx = results_tx.clone();
         let ingester = ingester.clone();
+        let resume = resume.clone();
         tokio::spawn(async move {
             loop {
                 let next = sources_rx.lock().await.recv().await;
                 let Some(next) = next else { break };
                 let result: ObjectResult = match next {
-                    Ok(source) => ingester.ingest(&source, deadline).await,
+                    Ok(listed) => {
+                        let Some(checkpoint) = resume.before(&listed.source).await else {
+                            continue; // done by an earlier run of the backfill
+                        };
+                        let result = ingester.ingest(&listed.source, deadline).await;
+                        if result.is_ok() {
+                            resume.after(checkpoint).await;
+                        }
+                        result
+                    }
                     Err(e) => Err(IngestError::Source(e)),
                 };
                 if results_tx.send(result).await.is_err() {
@@ -325,7 +362,7 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
         ProgressMode::Never => false,
         ProgressMode::Auto => std::io::stderr().is_terminal(),
     };
-    let display = Display::new(show_bar, progress, retries, started);
+    let display = Display::new(show_bar, progress, retries, started, total_bytes);
     let mut total = ObjectSummary {
         object: "total".into(),
         ..ObjectSummary::default()
@@ -382,6 +419,15 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
             skipped.describe()
         );
     }
+    let done = resume.done.load(Ordering::Relaxed);
+    if done > 0 {
+        eprintln!(
+            "albingest ingest: skipped {} a run of this backfill completed (S3 tag {}=done; \
+             --reread-done reads them)",
+            crate::count::count(done, "object", "objects"),
+            crate::checkpoint::TAG_KEY
+        );
+    }
     if !total.dead_letter_locations.is_empty() {
         eprintln!(
             "albingest ingest: {} dead-lettered documents, first written to {}",
@@ -393,6 +439,140 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The listing's objects through a bounded channel; with a time window the listing is read
+/// whole first and the total bytes come back too.
+async fn listing(
+    inputs: Vec<Input>,
+    s3: Option<aws_sdk_s3::Client>,
+    page_size: i32,
+    window: Option<TimeWindow>,
+    skipped: Arc<source::Skipped>,
+) -> (mpsc::Receiver<Listing>, Option<u64>) {
+    let (tx, mut rx) = mpsc::channel(64);
+    tokio::spawn(source::enumerate(
+        inputs, s3, page_size, window, tx, skipped,
+    ));
+    if window.is_none() {
+        return (rx, None);
+    }
+    let mut all = Vec::new();
+    while let Some(listed) = rx.recv().await {
+        all.push(listed);
+    }
+    let total = all
+        .iter()
+        .filter_map(|l| l.as_ref().ok().and_then(|l| l.size))
+        .sum();
+    let (tx, rx) = mpsc::channel(64);
+    tokio::spawn(async move {
+        for listed in all {
+            if tx.send(listed).await.is_err() {
+                break;
+            }
+        }
+    });
+    (rx, Some(total))
+}
+
+type Listing = Result<source::Listed, source::SourceError>;
+
+/// `--list`: each object the run would read, with its size, on stdout; the total on stderr.
+async fn list(
+    args: &IngestArgs,
+    inputs: Vec<Input>,
+    window: Option<TimeWindow>,
+) -> Result<ExitCode, String> {
+    let needs_s3 = inputs.iter().any(|i| matches!(i, Input::S3Prefix(_)));
+    let s3 = match needs_s3 {
+        true => Some(source::s3_client(args.s3_endpoint.as_deref()).await),
+        false => None,
+    };
+    let skipped = Arc::new(source::Skipped::default());
+    let (tx, mut rx) = mpsc::channel(64);
+    tokio::spawn(source::enumerate(
+        inputs,
+        s3,
+        args.list_page_size,
+        window,
+        tx,
+        skipped.clone(),
+    ));
+    let (mut objects, mut bytes, mut errors) = (0u64, 0u64, 0u64);
+    while let Some(listed) = rx.recv().await {
+        match listed {
+            Ok(listed) => {
+                objects += 1;
+                bytes += listed.size.unwrap_or(0);
+                let size = listed.size.map_or("-".to_string(), |n| n.to_string());
+                super::print_stdout(&format!("{size}\t{}\n", listed.source.describe()))?;
+            }
+            Err(e) => {
+                errors += 1;
+                eprintln!("albingest ingest: {e}");
+            }
+        }
+    }
+    eprintln!(
+        "albingest ingest: {}, {} ({}) would be read (--list: nothing read)",
+        crate::count::count(objects, "object", "objects"),
+        crate::count::count(bytes, "byte", "bytes"),
+        indicatif::HumanBytes(bytes)
+    );
+    if skipped.total() > 0 {
+        eprintln!(
+            "albingest ingest: skipped {}: {}",
+            crate::count::count(skipped.total(), "object", "objects"),
+            skipped.describe()
+        );
+    }
+    Ok(if errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// A re-run of a backfill skips what an earlier run completed: an S3 object tagged
+/// `albingest-checkpoint=done` is not read at all (one GetObjectTagging instead of reading it
+/// and sending every document again to be answered 409), and one ingested completely is tagged
+/// `done`. The tag, not "is the object's last document present": that id needs the byte offset
+/// of the last line, known only after reading the object whole.
+#[derive(Clone)]
+struct Resume {
+    /// `None`: no skipping (no window, `--reread-done`, a dry run).
+    s3: Option<aws_sdk_s3::Client>,
+    done: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Resume {
+    /// `None` when the object is done and skipped; else its checkpoint to mark (if any).
+    async fn before(&self, source: &Source) -> Option<Option<ObjectCheckpoint>> {
+        let (Some(s3), Source::S3 { bucket, key }) = (&self.s3, source) else {
+            return Some(None);
+        };
+        match ObjectCheckpoint::read(s3, bucket, key).await {
+            Ok(checkpoint) if checkpoint.current() == Checkpoint::Done => {
+                self.done.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(object = %source.describe(), "skipped: done by an earlier run");
+                None
+            }
+            Ok(checkpoint) => Some(Some(checkpoint)),
+            Err(e) => {
+                tracing::warn!(error = %e, "the object is read: its checkpoint could not be read");
+                Some(None)
+            }
+        }
+    }
+
+    async fn after(&self, checkpoint: Option<ObjectCheckpoint>) {
+        if let Some(mut checkpoint) = checkpoint {
+            if let Err(e) = checkpoint.write(Checkpoint::Done).await {
+                tracing::warn!(error = %e, "not marked done: a re-run of the backfill reads it again (and adds nothing)");
+            }
+        }
+    }
 }
 
 /// Time between two "waiting" lines, without a progress bar.
@@ -491,6 +671,7 @@ impl Display {
         progress: Arc<Progress>,
         retries: Option<Arc<RetryBoard>>,
         started: Instant,
+        total_bytes: Option<u64>,
     ) -> Self {
         if !show_bar {
             // One line per retry round at most every NOTICE_EVERY, while batches wait.
@@ -511,11 +692,18 @@ impl Display {
             });
             return Self { bar: None, ticker };
         }
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {prefix} {msg}")
-                .expect("a valid template"),
-        );
+        // With the total known (a time window is listed first): a bar of bytes with an ETA.
+        let (bar, template) = match total_bytes {
+            Some(total) => (
+                ProgressBar::new(total),
+                "{spinner} [{elapsed_precise}] {prefix} [{bar:20}] {bytes}/{total_bytes}, ETA {eta} {msg}",
+            ),
+            None => (
+                ProgressBar::new_spinner(),
+                "{spinner} [{elapsed_precise}] {prefix} {msg}",
+            ),
+        };
+        bar.set_style(ProgressStyle::with_template(template).expect("a valid template"));
         bar.set_prefix("0 objects");
         bar.enable_steady_tick(Duration::from_millis(120));
         let ticking = bar.clone();
@@ -528,6 +716,9 @@ impl Display {
                 // A dry run places nothing: its rate is the parsing rate.
                 let rate = if placed > 0 { placed } else { documents } as f64 / secs;
                 let waiting = retries.as_ref().and_then(|r| r.waiting());
+                if total_bytes.is_some() {
+                    ticking.set_position(bytes);
+                }
                 ticking.set_message(match waiting {
                     Some(waiting) => format!(
                         "{} read, {documents} documents parsed, {placed} placed; {}",
