@@ -38,7 +38,7 @@ pub enum Command {
     /// Parse log files (plain or gzip) and print one JSON document per line.
     Parse(parse::ParseArgs),
     /// Load log objects (files, directories, s3://bucket/prefix) into OpenSearch/Elasticsearch.
-    Ingest(ingest::IngestArgs),
+    Ingest(Box<ingest::IngestArgs>),
     /// Install the index templates (mappings and settings of the daily indices).
     Setup(setup::SetupArgs),
     /// Delete the daily indices older than the retention (what the cleanup function does).
@@ -259,7 +259,7 @@ pub fn main() -> ExitCode {
     init_logging();
     let result = match cli.command {
         Command::Parse(args) => parse::run(args),
-        Command::Ingest(args) => ingest::run(args),
+        Command::Ingest(args) => ingest::run(*args),
         Command::Setup(args) => setup::run(args),
         Command::Cleanup(args) => cleanup::run(args),
         Command::Report(args) => report::run(args),
