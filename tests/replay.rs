@@ -11,6 +11,7 @@ use albingest::search::dead_letter::DeadLetter;
 use albingest::source::{S3Location, Source};
 use opensearch::http::Method;
 use serde_json::{json, Value};
+use support::fault_proxy::{Action, FaultProxy};
 use support::*;
 
 fn albingest(args: &[&str], env: &[(&str, String)]) -> Output {
@@ -255,4 +256,97 @@ async fn replay_places_what_was_fixed_once_and_keeps_what_is_still_refused() {
             assert_eq!(location.records().await.len(), 1, "{what}");
         }
     }
+}
+
+/// A target that makes its own ids (an OpenSearch Serverless time-series collection, in the
+/// double in front of the stand-in): with `--document-ids auto` the replay drops the records'
+/// ids when the target refuses them, places every record, says that re-sending is now
+/// at-least-once, and removes the file; a second replay has nothing to send.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_into_a_target_that_makes_its_own_ids_drops_them() {
+    let Some(servers) = search_servers("replay-server-ids") else {
+        return;
+    };
+    let server = &servers[0];
+    let dir = TempDir::new("replay-server-ids");
+    let log = dir.path().join("conflict.log");
+    std::fs::write(&log, alb_lines(30, 12)).unwrap();
+    let prefix = unique("replay-ids");
+    let client = search_client(&server.url).await;
+    let day1 = format!("/{prefix}-2026.11.01");
+    get_json(&client, Method::Put, &day1, Some(CONFLICT())).await;
+    let location = Location::Local(dir.path().join("dlq"));
+    let mut setup = Setup::new(&server.url, &prefix, dir.path());
+    setup.batch_bytes = 1024 * 1024;
+    setup.dead_letter = location.dead_letter();
+    let summary = setup
+        .ingester()
+        .await
+        .ingest(&Source::File(log.clone()), None)
+        .await
+        .unwrap();
+    assert_eq!(summary.dead_lettered, 12);
+    get_json(&client, Method::Delete, &day1, None).await;
+
+    let serverless = FaultProxy::start(&server.url, |request, _| {
+        if request.is_bulk() {
+            Action::serverless_time_series()
+        } else {
+            Action::Forward
+        }
+    })
+    .await;
+    let env = [("ALBINGEST_ENDPOINT", serverless.url.clone())];
+    let spec = location.spec();
+    let replay = || albingest(&["replay", &spec, "--retry-initial-ms", "10"], &env);
+    let first = replay();
+    let stderr = text(&first.stderr);
+    assert!(first.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("12 records: 12 replayed, 0 already present, 0 refused again, 0 unplaced"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("at-least-once"), "{stderr}");
+    assert_eq!(count(&client, &prefix).await, 30);
+    assert!(
+        location.files().await.is_empty(),
+        "every record placed: the file is removed"
+    );
+
+    let again = replay();
+    let stderr = text(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert!(stderr.contains("0 records: 0 replayed"), "{stderr}");
+    assert_eq!(count(&client, &prefix).await, 30);
+}
+
+/// A line that is no dead-letter record is named with its file and line, counted, and kept; the
+/// dry run says so and fails. No server needed.
+#[test]
+fn an_unreadable_record_is_named_and_kept() {
+    let dir = TempDir::new("replay-unreadable");
+    let file = dir.path().join("x.ndjson");
+    let record = r#"{"_index":"alb-logs-2026.11.01","_id":"a-0","status":400,"reason":"mapper_parsing_exception: failed to parse field [source.ip]","object":"s3://b/k","log_offset":0,"document":{"a":1}}"#;
+    let body = format!("{record}\n{{\"_id\":\"b\"}}\n");
+    std::fs::write(&file, &body).unwrap();
+    let out = albingest(
+        &["replay", &dir.path().display().to_string(), "--dry-run"],
+        &[],
+    );
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}: line 2: not a dead-letter record",
+            file.display()
+        )) && stderr.contains("_index"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 records (dry run"), "{stderr}");
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("1\talb-logs-2026.11.01\tmapper_parsing_exception [source.ip]"),
+        "{table}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), body);
 }
