@@ -377,7 +377,7 @@ fn each_subcommand_shows_only_the_options_it_uses_each_explained() {
         "--index-prefix",
     ];
     let templates = ["--shards", "--replicas", "--refresh-interval"];
-    let expected: [(&str, Vec<&str>); 5] = [
+    let expected: [(&str, Vec<&str>); 6] = [
         ("parse", [&["--bulk", "--threads"][..], &parsing].concat()),
         (
             "ingest",
@@ -400,6 +400,26 @@ fn each_subcommand_shows_only_the_options_it_uses_each_explained() {
                     "--wait-for-server",
                     "--document-ids",
                     "--progress",
+                    "--since",
+                    "--until",
+                    "--list",
+                    "--reread-done",
+                ],
+            ]
+            .concat(),
+        ),
+        (
+            "replay",
+            [
+                &search[..],
+                &[
+                    "--dry-run",
+                    "--document-ids",
+                    "--batch-bytes",
+                    "--in-flight",
+                    "--s3-endpoint",
+                    "--retry-for",
+                    "--request-timeout",
                 ],
             ]
             .concat(),
