@@ -18,6 +18,8 @@
 
 use aws_sdk_s3::types::{Tag, Tagging};
 
+use crate::source::Source;
+
 /// The tag's key.
 pub const TAG_KEY: &str = "albingest-checkpoint";
 const DONE: &str = "done";
@@ -188,6 +190,62 @@ impl Frontier {
             moved = Some(last + 1);
         }
         moved.map(Checkpoint::Before)
+    }
+}
+
+/// A re-run of a backfill (`ingest --since/--until`) skips what an earlier run completed: an S3
+/// object tagged `done` is not read at all (one `GetObjectTagging` instead of reading it and
+/// sending every document again to be answered 409), and one ingested completely is tagged
+/// `done`. The tag rather than "is the object's last document present": that document's id
+/// holds the byte offset of the last line, known only after reading the object whole.
+#[derive(Clone)]
+pub struct Resume {
+    /// `None`: nothing is skipped or marked (no window, `--reread-done`, a dry run).
+    s3: Option<aws_sdk_s3::Client>,
+    skipped: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Resume {
+    pub fn new(s3: Option<aws_sdk_s3::Client>) -> Self {
+        Self {
+            s3,
+            skipped: Default::default(),
+        }
+    }
+
+    /// Objects skipped as done so far.
+    pub fn skipped(&self) -> u64 {
+        self.skipped.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// `None` when the object is done (skip it); else its checkpoint, to mark after the ingest
+    /// (`Some(None)`: nothing to mark: a local file, no resuming, or an unreadable tag).
+    pub async fn before(&self, source: &Source) -> Option<Option<ObjectCheckpoint>> {
+        let (Some(s3), Source::S3 { bucket, key }) = (&self.s3, source) else {
+            return Some(None);
+        };
+        match ObjectCheckpoint::read(s3, bucket, key).await {
+            Ok(checkpoint) if checkpoint.current() == Checkpoint::Done => {
+                self.skipped
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::info!(object = %source.describe(), "skipped: done by an earlier run");
+                None
+            }
+            Ok(checkpoint) => Some(Some(checkpoint)),
+            Err(e) => {
+                tracing::warn!(error = %e, "the object is read: its checkpoint could not be read");
+                Some(None)
+            }
+        }
+    }
+
+    /// Marks a completely ingested object `done`.
+    pub async fn after(&self, checkpoint: Option<ObjectCheckpoint>) {
+        if let Some(mut checkpoint) = checkpoint {
+            if let Err(e) = checkpoint.write(Checkpoint::Done).await {
+                tracing::warn!(error = %e, "not marked done: a re-run of the backfill reads it again (and adds nothing)");
+            }
+        }
     }
 }
 

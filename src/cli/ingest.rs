@@ -14,13 +14,13 @@ use tokio::sync::{mpsc, Mutex};
 
 use super::{runtime, ParseOptions, SearchOptions, TemplateArgs};
 use crate::bulk::DocumentIds;
-use crate::checkpoint::{Checkpoint, ObjectCheckpoint};
+use crate::checkpoint::Resume;
 use crate::ingest::{IngestError, IngestOptions, Ingester, ObjectSummary, Progress};
 use crate::search::bulk_load::DEFAULT_IN_FLIGHT;
 use crate::search::retry::RetryPolicy;
 use crate::search::retry::{RetryBoard, Waiting};
 use crate::search::{SearchClient, SearchConfig};
-use crate::source::{self, Input, Source};
+use crate::source::{self, Input};
 use crate::window::TimeWindow;
 use opensearch::http::Method;
 
@@ -317,12 +317,11 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
     // Listing → workers (a few objects at a time) → results, all through bounded channels.
     // A time window is listed whole first (it is bounded): the bar then knows the total bytes.
     let skipped = Arc::new(source::Skipped::default());
-    let resume = Resume {
-        s3: (window.is_some() && !args.reread_done && !args.dry_run)
+    let resume = Resume::new(
+        (window.is_some() && !args.reread_done && !args.dry_run)
             .then(|| s3.clone())
             .flatten(),
-        done: Arc::default(),
-    };
+    );
     let (sources_rx, total_bytes) =
         listing(inputs, s3, args.list_page_size, window, skipped.clone()).await;
     let sources_rx = Arc::new(Mutex::new(sources_rx));
@@ -419,7 +418,7 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
             skipped.describe()
         );
     }
-    let done = resume.done.load(Ordering::Relaxed);
+    let done = resume.skipped();
     if done > 0 {
         eprintln!(
             "albingest ingest: skipped {} a run of this backfill completed (S3 tag {}=done; \
@@ -532,47 +531,6 @@ async fn list(
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// A re-run of a backfill skips what an earlier run completed: an S3 object tagged
-/// `albingest-checkpoint=done` is not read at all (one GetObjectTagging instead of reading it
-/// and sending every document again to be answered 409), and one ingested completely is tagged
-/// `done`. The tag, not "is the object's last document present": that id needs the byte offset
-/// of the last line, known only after reading the object whole.
-#[derive(Clone)]
-struct Resume {
-    /// `None`: no skipping (no window, `--reread-done`, a dry run).
-    s3: Option<aws_sdk_s3::Client>,
-    done: Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl Resume {
-    /// `None` when the object is done and skipped; else its checkpoint to mark (if any).
-    async fn before(&self, source: &Source) -> Option<Option<ObjectCheckpoint>> {
-        let (Some(s3), Source::S3 { bucket, key }) = (&self.s3, source) else {
-            return Some(None);
-        };
-        match ObjectCheckpoint::read(s3, bucket, key).await {
-            Ok(checkpoint) if checkpoint.current() == Checkpoint::Done => {
-                self.done.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(object = %source.describe(), "skipped: done by an earlier run");
-                None
-            }
-            Ok(checkpoint) => Some(Some(checkpoint)),
-            Err(e) => {
-                tracing::warn!(error = %e, "the object is read: its checkpoint could not be read");
-                Some(None)
-            }
-        }
-    }
-
-    async fn after(&self, checkpoint: Option<ObjectCheckpoint>) {
-        if let Some(mut checkpoint) = checkpoint {
-            if let Err(e) = checkpoint.write(Checkpoint::Done).await {
-                tracing::warn!(error = %e, "not marked done: a re-run of the backfill reads it again (and adds nothing)");
-            }
-        }
-    }
 }
 
 /// Time between two "waiting" lines, without a progress bar.
