@@ -178,6 +178,13 @@ impl Frontier {
         self.first + self.batches.len() as u64 - 1
     }
 
+    /// Batches handed to the sender that the checkpoint does not cover yet: the ones in flight
+    /// and the placed ones behind an unplaced one. With server ids, these are the documents a
+    /// run that dies now writes again on the next delivery.
+    pub fn behind(&self) -> usize {
+        self.batches.len()
+    }
+
     /// Batch `number` is placed completely; returns the new checkpoint when it moved.
     pub fn placed(&mut self, number: u64) -> Option<Checkpoint> {
         let at = number.checked_sub(self.first)? as usize;
@@ -277,7 +284,9 @@ mod tests {
         let b = f.sent(199);
         let c = f.sent(299);
         assert_eq!(f.placed(b), None, "a is still in flight");
+        assert_eq!(f.behind(), 3, "b is placed but not covered");
         assert_eq!(f.placed(a), Some(Checkpoint::Before(200)));
+        assert_eq!(f.behind(), 1);
         let d = f.sent(399);
         assert_eq!(f.placed(d), None);
         assert_eq!(f.placed(c), Some(Checkpoint::Before(400)));

@@ -369,9 +369,26 @@ impl Ingester {
         let mut loads: JoinSet<(u64, BatchOutcome)> = JoinSet::new();
         let mut receiving = true;
         let in_flight = self.batches_in_flight.max(1);
+        let server_ids = self.loader.as_ref().map(|loader| loader.server_ids());
         while receiving || !loads.is_empty() {
+            // With server ids, a batch written twice is a duplicate, and a run that dies writes
+            // again every batch the checkpoint has not covered. The checkpoint moves only over an
+            // unbroken run of placed batches, so while one batch hangs the others would go on
+            // placing batches behind it: no batch is sent while `in_flight` are uncovered. Once
+            // the object gives up, batches are only counted, never sent: keep receiving them
+            // (and with nothing in flight there is nothing to wait for: never block both arms).
+            let holding_back = server_ids
+                .as_ref()
+                .is_some_and(|ids| ids.load(Ordering::Relaxed))
+                && !give_up.load(Ordering::Relaxed)
+                && !loads.is_empty();
+            let uncovered = if holding_back {
+                frontier.behind()
+            } else {
+                loads.len()
+            };
             tokio::select! {
-                batch = batches_rx.recv(), if receiving && loads.len() < in_flight => match batch {
+                batch = batches_rx.recv(), if receiving && uncovered < in_flight => match batch {
                     Some(batch) if give_up.load(Ordering::Relaxed) => skipped += batch.len() as u64,
                     Some(batch) => {
                         let loader = self.loader.clone().expect("batches are made only to be loaded");

@@ -165,3 +165,46 @@ fn server_commands_with_stdout_closed() {
         }
     }
 }
+
+/// Runs albingest with stdout to /dev/null and stderr a pipe whose reader is already gone: every
+/// message albingest writes there fails with EPIPE (SIGPIPE is ignored in Rust programs).
+fn with_stderr_closed(args: &[&str]) -> ExitStatus {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_albingest"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("albingest runs");
+    drop(child.stderr.take());
+    wait_bounded(&mut child, args)
+}
+
+/// A closed stderr loses the messages, not the status: no panic (101), the status the run earned.
+#[test]
+fn a_closed_stderr_keeps_the_status() {
+    let dir = TempDir::new("closed-stderr");
+    let file = big_log(&dir);
+    let missing = dir.path().join("missing.log").display().to_string();
+    for (args, want) in [
+        (vec!["parse", file.as_str()], 0),
+        (vec!["parse", missing.as_str()], 1),
+        (
+            vec!["ingest", "--dry-run", "--progress", "never", file.as_str()],
+            0,
+        ),
+        (
+            vec![
+                "ingest",
+                "--dry-run",
+                "--progress",
+                "never",
+                missing.as_str(),
+            ],
+            1,
+        ),
+    ] {
+        let status = with_stderr_closed(&args);
+        assert_eq!(status.code(), Some(want), "albingest {args:?}");
+    }
+}

@@ -18,6 +18,9 @@
 //! (`scripts/test --long`): 50,000 lines, 10 seeds on osmem and 5 on noida (noida keeps ~1.5 GB
 //! per such seed even after its indices are deleted: more would exhaust a 24 GB machine).
 
+// Test output: eprintln! is captured by the harness (clippy.toml disallows it for the binaries).
+#![allow(clippy::disallowed_macros)]
+
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

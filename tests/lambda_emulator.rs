@@ -2,6 +2,9 @@
 //! `watch --only-lambda-apis`), invoked over HTTP as Lambda would, against moto and a search
 //! server. Needs `ALBINGEST_TEST_CARGO_LAMBDA` (the cargo-lambda binary; scripts/test sets it).
 
+// Test output: eprintln! is captured by the harness (clippy.toml disallows it for the binaries).
+#![allow(clippy::disallowed_macros)]
+
 mod support;
 
 use std::process::{Child, Command, Stdio};

@@ -3,6 +3,9 @@
 //! out of the CLI as JSON, and every figure is compared with what this test computes from the
 //! sample lines themselves — read with plain splitting here, not with albingest's parser.
 
+// Test output: eprintln! is captured by the harness (clippy.toml disallows it for the binaries).
+#![allow(clippy::disallowed_macros)]
+
 mod support;
 
 use std::collections::{BTreeMap, HashMap};

@@ -76,7 +76,7 @@ pub fn run(args: CleanupArgs) -> Result<ExitCode, String> {
             text.push_str(&format!("FAILED to delete {index}: {error}\n"));
         }
         print_stdout(&text)?;
-        eprintln!(
+        to_stderr!(
             "albingest cleanup: {} {}, {} kept, {} failed{}",
             report.deleted.len(),
             if args.dry_run {

@@ -389,7 +389,7 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
 
     let elapsed = started.elapsed().as_secs_f64();
     let placed = total.indexed + total.already_present + total.dead_lettered;
-    eprintln!(
+    to_stderr!(
         "albingest ingest: {objects} {}{}, {}, {elapsed:.2} s, {:.0} documents/s{}",
         plural(objects),
         if failed > 0 {
@@ -411,7 +411,7 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
         }
     );
     if skipped.total() > 0 {
-        eprintln!(
+        to_stderr!(
             "albingest ingest: skipped {} in directories and S3 prefixes: {} (name a file to read \
              it anyway)",
             crate::count::count(skipped.total(), "object", "objects"),
@@ -428,9 +428,10 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
         );
     }
     if !total.dead_letter_locations.is_empty() {
-        eprintln!(
+        to_stderr!(
             "albingest ingest: {} dead-lettered documents, first written to {}",
-            total.dead_lettered, total.dead_letter_locations[0]
+            total.dead_lettered,
+            total.dead_letter_locations[0]
         );
     }
     Ok(if failed > 0 {
@@ -567,7 +568,7 @@ pub(super) async fn wait_for_server(
             });
         }
         if said.is_none_or(|at| at.elapsed() >= NOTICE_EVERY) {
-            eprintln!(
+            to_stderr!(
                 "albingest ingest: waiting for the search server ({error}); {} left",
                 human_duration(left)
             );
@@ -640,7 +641,7 @@ impl Display {
                         if let Some(waiting) = retries.waiting() {
                             let due = said_at.is_none_or(|at| at.elapsed() >= NOTICE_EVERY);
                             if due && waiting.rounds > said_round {
-                                eprintln!("albingest ingest: {}", retry_notice(&waiting));
+                                to_stderr!("albingest ingest: {}", retry_notice(&waiting));
                                 (said_round, said_at) = (waiting.rounds, Some(Instant::now()));
                             }
                         }
@@ -702,7 +703,7 @@ impl Display {
         match &self.bar {
             Some(bar) if is_error => bar.println(text),
             Some(_) => {}
-            None => eprintln!("{text}"),
+            None => to_stderr!("{text}"),
         }
     }
 

@@ -1,5 +1,15 @@
 //! The `albingest` command line: argument definitions and one module per subcommand.
 
+/// `eprintln!` that cannot panic: when stderr is a pipe whose reader has gone, the message is
+/// lost and the run keeps the status it earned (`eprintln!` panics on the EPIPE, exit 101).
+/// `clippy.toml` disallows `eprintln!` so every message goes through here.
+macro_rules! to_stderr {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod cleanup;
 mod ingest;
 mod parse;
@@ -268,7 +278,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("albingest: {message}");
+            to_stderr!("albingest: {message}");
             ExitCode::FAILURE
         }
     }

@@ -91,7 +91,7 @@ pub fn run(args: ParseArgs) -> Result<ExitCode, String> {
             }
             Err(ParseError::Read(e)) => {
                 out.flush().ok();
-                eprintln!("albingest: {e}");
+                to_stderr!("albingest: {e}");
                 unreadable += 1;
             }
         }
@@ -101,7 +101,7 @@ pub fn run(args: ParseArgs) -> Result<ExitCode, String> {
         Err(e) => write_error = write_error.or(Some(format!("writing to standard output: {e}"))),
         Ok(()) => {}
     }
-    eprintln!(
+    to_stderr!(
         "albingest parse: {}",
         summary(files.len(), &total, unreadable, output_closed)
     );

@@ -95,7 +95,7 @@ pub fn run(args: SetupArgs) -> Result<ExitCode, String> {
             let imported = dashboards::import(&config)
                 .await
                 .map_err(|e| format!("setup: dashboards: {e}"))?;
-            eprintln!("albingest setup: {imported}");
+            to_stderr!("albingest setup: {imported}");
         }
         Ok(ExitCode::SUCCESS)
     })
@@ -110,18 +110,18 @@ pub async fn install(
     let installed = templates::install(client, prefixes, options)
         .await
         .map_err(|e| format!("setup: {e}"))?;
-    eprintln!(
+    to_stderr!(
         "albingest setup: {}: target {}",
         client.endpoint(),
         installed.profile
     );
     if installed.refused_existing {
-        eprintln!(
+        to_stderr!(
             "albingest setup: no privilege to manage index templates (403); the installed ones \
              are used as they are"
         );
     } else {
-        eprintln!(
+        to_stderr!(
             "albingest setup: component templates {}; index templates {}{}{}",
             installed.component_templates.join(", "),
             installed.index_templates.join(", "),

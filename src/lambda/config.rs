@@ -122,7 +122,9 @@ pub fn search(env: &dyn Env) -> Result<SearchConfig, ConfigError> {
         endpoint,
         auth,
         gzip: true,
-        ca_bundle: None,
+        // A PEM file in the function's package or a layer (`/opt/...`): a self-managed
+        // cluster's private CA, as `--ca-bundle` for the CLI. Read once, at the cold start.
+        ca_bundle: value(env, "ALBINGEST_CA_BUNDLE").map(std::path::PathBuf::from),
     })
 }
 
@@ -391,6 +393,21 @@ mod tests {
         .unwrap();
         assert!(matches!(&c.auth, Auth::ApiKey(k) if k == "c2VjcmV0OmtleQ=="));
         assert!(!format!("{c:?}").contains("c2VjcmV0OmtleQ=="));
+    }
+
+    #[test]
+    fn a_ca_bundle_is_a_path_in_the_package_or_a_layer() {
+        let base = [("ALBINGEST_ENDPOINT", "https://es.example.com")];
+        assert_eq!(search(&env(&base)).unwrap().ca_bundle, None);
+        let c = search(&env(&[
+            base[0],
+            ("ALBINGEST_CA_BUNDLE", "/opt/ca/http_ca.crt"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.ca_bundle.as_deref(),
+            Some(std::path::Path::new("/opt/ca/http_ca.crt"))
+        );
     }
 
     #[test]

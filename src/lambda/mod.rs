@@ -279,6 +279,31 @@ pub fn report_json(report: &CleanupReport) -> Value {
     })
 }
 
+/// A function binary started outside Lambda (by hand, in a container without the runtime
+/// interface emulator): `lambda_runtime` would panic on the missing variable instead.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{function} is an AWS Lambda function: it runs where Lambda (or a runtime API emulator such as \
+     `cargo lambda watch`) sets AWS_LAMBDA_RUNTIME_API, which is not set here; from a shell, run \
+     `{local}` instead"
+)]
+pub struct NotInLambda {
+    pub function: &'static str,
+    pub local: &'static str,
+}
+
+/// Checks that the Lambda Runtime API is there before the function starts its loop.
+pub fn require_runtime_api(
+    env: &impl Env,
+    function: &'static str,
+    local: &'static str,
+) -> Result<(), NotInLambda> {
+    match env.get("AWS_LAMBDA_RUNTIME_API") {
+        Some(api) if !api.is_empty() => Ok(()),
+        _ => Err(NotInLambda { function, local }),
+    }
+}
+
 /// JSON logs for CloudWatch, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -32,6 +32,8 @@ fn required() -> bool {
     std::env::var("ALBINGEST_REQUIRE_SERVERS").is_ok_and(|v| v == "1")
 }
 
+// Test output: eprintln! is captured by the harness.
+#[allow(clippy::disallowed_macros)]
 fn env_url(var: &str, test: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(url) if !url.is_empty() => Some(url),
