@@ -420,7 +420,7 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
     }
     let done = resume.skipped();
     if done > 0 {
-        eprintln!(
+        to_stderr!(
             "albingest ingest: skipped {} a run of this backfill completed (S3 tag {}=done; \
              --reread-done reads them)",
             crate::count::count(done, "object", "objects"),
@@ -510,18 +510,18 @@ async fn list(
             }
             Err(e) => {
                 errors += 1;
-                eprintln!("albingest ingest: {e}");
+                to_stderr!("albingest ingest: {e}");
             }
         }
     }
-    eprintln!(
+    to_stderr!(
         "albingest ingest: {}, {} ({}) would be read (--list: nothing read)",
         crate::count::count(objects, "object", "objects"),
         crate::count::count(bytes, "byte", "bytes"),
         indicatif::HumanBytes(bytes)
     );
     if skipped.total() > 0 {
-        eprintln!(
+        to_stderr!(
             "albingest ingest: skipped {}: {}",
             crate::count::count(skipped.total(), "object", "objects"),
             skipped.describe()

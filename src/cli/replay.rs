@@ -107,9 +107,9 @@ async fn run_async(args: ReplayArgs) -> Result<ExitCode, String> {
         }
         print_stdout(&table)?;
         for problem in &dry.problems {
-            eprintln!("albingest replay: {problem}");
+            to_stderr!("albingest replay: {problem}");
         }
-        eprintln!(
+        to_stderr!(
             "albingest replay: {}, {} (dry run: nothing sent)",
             count(dry.files, "dead-letter file", "dead-letter files"),
             count(dry.records, "record", "records"),
@@ -154,13 +154,13 @@ async fn run_async(args: ReplayArgs) -> Result<ExitCode, String> {
     .map_err(|e| e.to_string())?;
 
     for problem in &summary.problems {
-        eprintln!("albingest replay: {problem}");
+        to_stderr!("albingest replay: {problem}");
     }
     if let Some(refusal) = &summary.refusal {
-        eprintln!("albingest replay: stopped: {refusal}");
+        to_stderr!("albingest replay: stopped: {refusal}");
     }
     let refused_again = summary.refused_again_total();
-    eprintln!(
+    to_stderr!(
         "albingest replay: {}, {}: {} replayed, {} already present, {} refused again, {} unplaced; \
          {} rewritten, {} removed, {}, {:.2} s",
         count(summary.files, "dead-letter file", "dead-letter files"),
@@ -175,13 +175,13 @@ async fn run_async(args: ReplayArgs) -> Result<ExitCode, String> {
         started.elapsed().as_secs_f64(),
     );
     for (reason, n) in &summary.refused_again {
-        eprintln!("albingest replay: refused again: {n} {reason} (kept with the new reason)");
+        to_stderr!("albingest replay: refused again: {n} {reason} (kept with the new reason)");
     }
     if !summary.unplaced.is_empty() {
-        eprintln!("albingest replay: {} (kept)", summary.unplaced);
+        to_stderr!("albingest replay: {} (kept)", summary.unplaced);
     }
     if server_ids.load(std::sync::atomic::Ordering::Relaxed) {
-        eprintln!(
+        to_stderr!(
             "albingest replay: the server made the document ids: a replay killed before it \
              rewrote a file stores that file's placed records again (at-least-once)"
         );
