@@ -232,3 +232,70 @@ fn private_addresses_get_no_geo_fields() {
         );
     }
 }
+
+/// `albingest parse` with the enrichment flags: `tests/fixtures/enrich/enrich.expected.ndjson` is
+/// the documents of `enrich.log` without enrichment (the golden-tested parser) plus the geo and
+/// as fields read with the `maxminddb` package and the user-agent fields written by hand from
+/// uap-core's patterns and Elasticsearch's rules (docs/documents.md); `log.file.path` (the
+/// canonical path, which depends on the checkout) is compared as the relative path.
+#[test]
+fn parse_with_the_enrichment_flags_writes_the_golden_documents() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_albingest"))
+        .current_dir(dir)
+        .args([
+            "parse",
+            "--threads",
+            "2",
+            "--geoip-city",
+            "tests/fixtures/geoip/GeoLite2-City-Test.mmdb",
+            "--geoip-asn",
+            "tests/fixtures/geoip/GeoLite2-ASN-Test.mmdb",
+            "--user-agent",
+            "tests/fixtures/enrich/enrich.log",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let expected = std::fs::read_to_string(fixture("enrich/enrich.expected.ndjson")).unwrap();
+    let expected: Vec<Value> = expected
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let found: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut doc: Value = serde_json::from_str(l).unwrap();
+            doc["log"]["file"]["path"] = json!("tests/fixtures/enrich/enrich.log");
+            doc
+        })
+        .collect();
+    assert_eq!(found.len(), expected.len());
+    for (i, (found, expected)) in found.iter().zip(&expected).enumerate() {
+        assert_eq!(found, expected, "line {}", i + 1);
+    }
+}
+
+#[test]
+fn a_missing_database_fails_parse_naming_the_file() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_albingest"))
+        .args([
+            "parse",
+            "--geoip-city",
+            "/nonexistent/GeoLite2-City.mmdb",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("/nonexistent/GeoLite2-City.mmdb"),
+        "{stderr}"
+    );
+}
