@@ -299,3 +299,68 @@ fn a_missing_database_fails_parse_naming_the_file() {
         "{stderr}"
     );
 }
+
+/// The ALB overview of both products shows the enrichment: a map of the client locations (a
+/// geohash grid on the `geo_point`), top countries and ASNs, browsers and operating systems.
+#[test]
+fn the_overview_dashboards_show_the_enrichment_fields() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mappings: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            dir.join("deploy/index-templates/albingest-mappings.component.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let source = &mappings["template"]["mappings"]["properties"]["source"]["properties"];
+    assert_eq!(source["geo"]["properties"]["location"]["type"], "geo_point");
+    assert_eq!(source["as"]["properties"]["number"]["type"], "long");
+    for flavour in ["opensearch-dashboards", "kibana"] {
+        let path = dir.join(format!("deploy/dashboards/{flavour}/alb-overview.ndjson"));
+        let objects: Vec<Value> = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let overview = objects
+            .iter()
+            .find(|o| o["id"] == "albingest-alb-overview")
+            .unwrap();
+        let panels: Vec<&str> = overview["references"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        let vis_fields = |id: &str| -> Vec<(String, String)> {
+            assert!(
+                panels.contains(&id),
+                "{flavour}: {id} is not on the overview"
+            );
+            let vis = objects.iter().find(|o| o["id"] == id).unwrap();
+            let state: Value =
+                serde_json::from_str(vis["attributes"]["visState"].as_str().unwrap()).unwrap();
+            state["aggs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|a| {
+                    Some((
+                        a["type"].as_str()?.to_owned(),
+                        a["params"]["field"].as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        };
+        let pair = |t: &str, f: &str| (t.to_owned(), f.to_owned());
+        assert!(vis_fields("albingest-alb-client-map")
+            .contains(&pair("geohash_grid", "source.geo.location")));
+        assert!(vis_fields("albingest-alb-top-countries")
+            .contains(&pair("terms", "source.geo.country_name")));
+        assert!(vis_fields("albingest-alb-top-asns")
+            .contains(&pair("terms", "source.as.organization.name")));
+        assert!(vis_fields("albingest-alb-browsers").contains(&pair("terms", "user_agent.name")));
+        assert!(vis_fields("albingest-alb-operating-systems")
+            .contains(&pair("terms", "user_agent.os.name")));
+    }
+}
