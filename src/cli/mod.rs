@@ -33,6 +33,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// One value per process, parsed once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Parse log files (plain or gzip) and print one JSON document per line.
