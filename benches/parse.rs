@@ -1,10 +1,12 @@
 //! The parser alone, no I/O: grok matching, document building, JSON serialization.
 //!
 //! `cargo bench --bench parse`. Input: 5,000 generated ALB lines (`gen_alb.py --seed 7`), and
-//! 5,000 health check lines made here from AWS's documented shapes (group `parse-health-check`).
+//! 5,000 health check lines made here from AWS's documented shapes (group `parse-health-check`);
+//! group `parse-enrichment`: the ALB lines with and without GeoIP + user-agent enrichment.
 
 use std::io::Read;
 
+use albingest::enrich::Enricher;
 use albingest::format::LogFormat;
 use albingest::object_key::ObjectInfo;
 use albingest::parse::Parser;
@@ -134,5 +136,84 @@ fn bench_health_check(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench, bench_health_check);
+/// The public addresses of MaxMind's test databases (`tests/fixtures/geoip/expected.json`), so
+/// that every enriched line's lookup finds a record in one database or both, as nearly every
+/// address does in the real GeoLite2 City: misses would flatter the enriched figure.
+fn test_db_addresses() -> Vec<String> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/geoip/expected.json"
+    ))
+    .expect("expected.json");
+    let cases: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let mut ips: Vec<String> = ["city", "asn"]
+        .iter()
+        .flat_map(|db| cases[db].as_array().expect("cases").clone())
+        .map(|c| c["ip"].as_str().expect("ip").to_owned())
+        .collect();
+    ips.sort();
+    ips.dedup();
+    ips
+}
+
+/// The same lines with and without enrichment (GeoIP City + ASN, user agent), one thread: the
+/// issue 16 target is enriched ≥ 75 % of the throughput without.
+fn bench_enrichment(c: &mut Criterion) {
+    let addresses = test_db_addresses();
+    // Each line's client (4th field) replaced by a test-database address, port kept.
+    let lines: Vec<String> = lines()
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut fields: Vec<&str> = l.splitn(5, ' ').collect();
+            let port = fields[3].rsplit(':').next().unwrap_or("1");
+            let client = format!("{}:{port}", addresses[i % addresses.len()]);
+            fields[3] = &client;
+            fields.join(" ")
+        })
+        .collect();
+    let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
+    let db = |name: &str| {
+        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/geoip"))
+            .join(name)
+    };
+    let object = ObjectInfo::s3(
+        "bucket",
+        "AWSLogs/123456789012/elasticloadbalancing/us-east-1/2026/11/24/123456789012_elasticloadbalancing_us-east-1_app.prod.50dc6c495c0c9188_20261124T1005Z_10.0.0.1_abcd1234.log.gz",
+    );
+    let plain = Parser::embedded();
+    let enriched = Parser::embedded().enrich(
+        Enricher::open(
+            Some(&db("GeoLite2-City-Test.mmdb")),
+            Some(&db("GeoLite2-ASN-Test.mmdb")),
+            true,
+        )
+        .expect("test databases"),
+    );
+    let mut group = c.benchmark_group("parse-enrichment");
+    group.throughput(Throughput::Bytes(bytes as u64));
+    let mut out = Vec::with_capacity(8 << 20);
+    for (name, parser) in [
+        ("line to JSON, no enrichment", &plain),
+        ("line to JSON, GeoIP City + ASN + user agent", &enriched),
+    ] {
+        let mut scratch = parser.scratch();
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                out.clear();
+                for (i, l) in lines.iter().enumerate() {
+                    // What `pipeline`'s parse_line does: parse, then enrich.
+                    let mut parsed = parser.parse(&object, l, i as u64, &mut scratch);
+                    parser.enricher().enrich(&mut parsed, &mut scratch.enrich);
+                    albingest::json::write(&mut out, &parsed.document);
+                    out.push(b'\n');
+                }
+                std::hint::black_box(out.len())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_health_check, bench_enrichment);
 criterion_main!(benches);

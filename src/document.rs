@@ -7,8 +7,9 @@
 //! and colon, which makes writing a document several times faster than a generic serializer.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
-use crate::json::{json_object, write_str, WriteJson};
+use crate::json::{json_object, write_str, write_str_parts, WriteJson};
 
 pub const ECS_VERSION: &str = "8.11.0";
 
@@ -259,6 +260,54 @@ json_object! {
         pub port: Option<u16>,
         pub domain: Option<Cow<'a, str>>,
         pub bytes: Option<i64>,
+        /// From the GeoIP City / Country database (enrichment).
+        pub geo: Option<Geo<'a>>,
+        /// From the GeoIP ASN database (enrichment).
+        @"as" pub autonomous_system: Option<AutonomousSystem<'a>>,
+    }
+}
+
+json_object! {
+    /// `*.geo.*` as Elasticsearch's geoip processor writes them; the strings borrow the
+    /// database's memory map, which the parser (and so every document) outlives.
+    pub struct Geo<'a> {
+        pub continent_name: Str<'a>,
+        pub country_iso_code: Str<'a>,
+        pub country_name: Str<'a>,
+        pub region_iso_code: Option<RegionIsoCode<'a>>,
+        pub region_name: Str<'a>,
+        pub city_name: Str<'a>,
+        pub location: Option<GeoPoint>,
+    }
+}
+
+/// `US-CA`: the country's ISO code and its most specific subdivision's, joined when written
+/// (no allocation per document).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegionIsoCode<'a> {
+    pub country: &'a str,
+    pub subdivision: &'a str,
+}
+
+impl WriteJson for RegionIsoCode<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        write_str_parts(out, &[self.country, "-", self.subdivision]);
+    }
+}
+
+json_object! {
+    /// A `geo_point` as an object.
+    pub struct GeoPoint {
+        pub lat: f64,
+        pub lon: f64,
+    }
+}
+
+json_object! {
+    /// `*.as.*` (ECS), from the ASN database.
+    pub struct AutonomousSystem<'a> {
+        pub number: Option<u32>,
+        pub organization: Option<Name<'a>>,
     }
 }
 
@@ -301,9 +350,51 @@ json_object! {
     }
 }
 
+/// `user_agent.*`: the original string, and its parsed fields when enrichment is on (shared by
+/// every document with the same string: a per-thread cache holds them).
+#[derive(Debug, Default)]
+pub struct UserAgent<'a> {
+    pub original: &'a str,
+    pub parsed: Option<Arc<UserAgentDetails>>,
+}
+
+impl WriteJson for UserAgent<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"original\":");
+        write_str(out, self.original);
+        if let Some(parsed) = &self.parsed {
+            json_object!(@fields parsed, out, false; name, version, os, device);
+        }
+        out.push(b'}');
+    }
+}
+
 json_object! {
-    pub struct UserAgent<'a> {
-        pub original: &'a str,
+    /// The parsed user agent, as Elasticsearch's user_agent processor writes it.
+    pub struct UserAgentDetails {
+        /// The browser or client (`Other` when no pattern knows it).
+        pub name: String,
+        /// `major[.minor[.patch[.patch_minor]]]`.
+        pub version: Option<String>,
+        /// Absent when no pattern knows the operating system.
+        pub os: Option<UserAgentOs>,
+        pub device: DeviceName,
+    }
+}
+
+json_object! {
+    pub struct UserAgentOs {
+        pub name: String,
+        pub version: Option<String>,
+        /// `{name} {version}`, only with a version.
+        pub full: Option<String>,
+    }
+}
+
+json_object! {
+    pub struct DeviceName {
+        /// `Other` when no pattern knows the device.
+        pub name: String,
     }
 }
 

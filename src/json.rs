@@ -56,7 +56,7 @@ macro_rules! integers {
         }
     )*};
 }
-integers!(i64, u64, u16);
+integers!(i64, u64, u32, u16);
 
 impl WriteJson for f64 {
     fn write_json(&self, out: &mut Vec<u8>) {
@@ -161,13 +161,20 @@ const LO: u64 = 0x0101_0101_0101_0101;
 
 /// Writes `s` as a JSON string.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    out.reserve(bytes.len() + 2);
+    write_str_parts(out, &[s]);
+}
+
+/// Writes the concatenation of `parts` as one JSON string (no joined copy made first).
+pub fn write_str_parts(out: &mut Vec<u8>, parts: &[&str]) {
+    out.reserve(parts.iter().map(|p| p.len()).sum::<usize>() + 2);
     out.push(b'"');
-    if is_clean(bytes) {
-        out.extend_from_slice(bytes);
-    } else {
-        write_escaped(out, bytes);
+    for part in parts {
+        let bytes = part.as_bytes();
+        if is_clean(bytes) {
+            out.extend_from_slice(bytes);
+        } else {
+            write_escaped(out, bytes);
+        }
     }
     out.push(b'"');
 }

@@ -112,14 +112,15 @@ fn stream_error<R: Read>(
     }
 }
 
-/// One line to its document; a line cut at [`MAX_LINE`] is a failure document that says so.
+/// One line to its document, enriched; a line cut at [`MAX_LINE`] is a failure document that
+/// says so.
 fn parse_line<'a>(
     parser: &'a Parser,
     object: &'a ObjectInfo,
     line: &'a Line<'_>,
     scratch: &mut Scratch,
 ) -> ParsedLine<'a> {
-    if line.truncated {
+    let mut parsed = if line.truncated {
         let format = parser.format_of(object, &line.text);
         let message = format!(
             "line of {} bytes is longer than {MAX_LINE} bytes; its first {MAX_LINE} bytes are kept",
@@ -128,7 +129,9 @@ fn parse_line<'a>(
         parser.failure(object, &line.text, line.offset, format, message)
     } else {
         parser.parse(object, &line.text, line.offset, scratch)
-    }
+    };
+    parser.enricher().enrich(&mut parsed, &mut scratch.enrich);
+    parsed
 }
 
 impl ParseStats {

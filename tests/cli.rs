@@ -375,6 +375,9 @@ fn each_subcommand_shows_only_the_options_it_uses_each_explained() {
         "--patterns",
         "--keep-original",
         "--index-prefix",
+        "--geoip-city",
+        "--geoip-asn",
+        "--user-agent",
     ];
     let templates = ["--shards", "--replicas", "--refresh-interval"];
     let expected: [(&str, Vec<&str>); 6] = [

@@ -342,6 +342,7 @@ def saved_objects(flavour):
         },
     ]
 
+    objects.extend(enrichment_objects())
     objects.extend(target_health_objects(flavour))
 
     # Dashboards: a 48-column grid.
@@ -355,6 +356,12 @@ def saved_objects(flavour):
         ("visualization", "albingest-alb-top-user-agents", 24, 30, 24, 15),
         ("search", "albingest-alb-failed-lines", 0, 45, 48, 15),
         ("visualization", "albingest-alb-link-target-health", 0, 60, 48, 4),
+        # Enrichment (GeoIP, ASN, user agent): empty until it is turned on.
+        ("visualization", "albingest-alb-client-map", 0, 64, 24, 20),
+        ("visualization", "albingest-alb-top-countries", 24, 64, 12, 20),
+        ("visualization", "albingest-alb-top-asns", 36, 64, 12, 20),
+        ("visualization", "albingest-alb-browsers", 0, 84, 24, 15),
+        ("visualization", "albingest-alb-operating-systems", 24, 84, 24, 15),
     ]
     objects.append(
         dashboard(
@@ -380,6 +387,94 @@ def saved_objects(flavour):
         )
     )
     return objects
+
+
+def pie_params():
+    return {
+        "type": "pie",
+        "addTooltip": True,
+        "addLegend": True,
+        "legendPosition": "right",
+        "isDonut": True,
+        "labels": {"show": False, "values": True, "last_level": True, "truncate": 100},
+    }
+
+
+def enrichment_objects():
+    """The panels of the enrichment fields (`--geoip-city`, `--geoip-asn`, `--user-agent`).
+
+    The map is the aggregation-based coordinate map (`tile_map`, a geohash_grid of
+    source.geo.location): OpenSearch Dashboards draws it itself, Kibana 8 draws saved `tile_map`
+    visualizations with its Maps application."""
+    return [
+        visualization(
+            "albingest-alb-client-map",
+            "ALB client locations",
+            "Requests by where their clients are (source.geo.location, from the GeoIP City database).",
+            "tile_map",
+            [
+                count_metric(),
+                {
+                    "id": "2",
+                    "enabled": True,
+                    "type": "geohash_grid",
+                    "schema": "segment",
+                    "params": {
+                        "field": "source.geo.location",
+                        "autoPrecision": True,
+                        "precision": 2,
+                        "useGeocentroid": True,
+                        "isFilteredByCollar": True,
+                    },
+                },
+            ],
+            {
+                "mapType": "Scaled Circle Markers",
+                "isDesaturated": True,
+                "addTooltip": True,
+                "heatClusterSize": 1.5,
+                "legendPosition": "bottomright",
+                "mapZoom": 2,
+                "mapCenter": [20, 0],
+            },
+        ),
+        visualization(
+            "albingest-alb-top-countries",
+            "ALB top client countries",
+            "Requests by the client's country (source.geo.country_name).",
+            "table",
+            [count_metric(), terms("2", "source.geo.country_name", 20, label="Country")],
+            table_params(),
+        ),
+        visualization(
+            "albingest-alb-top-asns",
+            "ALB top client networks (ASN)",
+            "Requests by the client's autonomous system (source.as.*, from the GeoIP ASN database).",
+            "table",
+            [
+                count_metric(),
+                terms("2", "source.as.organization.name", 20, label="Organization"),
+                terms("3", "source.as.number", 1, label="ASN"),
+            ],
+            table_params(),
+        ),
+        visualization(
+            "albingest-alb-browsers",
+            "ALB browsers",
+            "Requests by browser or client (user_agent.name, from uap-core's patterns).",
+            "pie",
+            [count_metric(), terms("2", "user_agent.name", 15, schema="segment", label="Browser")],
+            pie_params(),
+        ),
+        visualization(
+            "albingest-alb-operating-systems",
+            "ALB operating systems",
+            "Requests by the client's operating system (user_agent.os.name).",
+            "pie",
+            [count_metric(), terms("2", "user_agent.os.name", 15, schema="segment", label="Operating system")],
+            pie_params(),
+        ),
+    ]
 
 
 def target_health_objects(flavour):

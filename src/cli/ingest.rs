@@ -262,7 +262,10 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
     let needs_s3 = inputs.iter().any(|i| matches!(i, Input::S3Prefix(_)))
         || (!args.dry_run && args.dead_letter.starts_with("s3://"));
     let ingester = Ingester::connect(IngestOptions {
-        parser: args.options.parser()?,
+        parser: args
+            .options
+            .parser()?
+            .enrich(args.options.enricher(args.s3_endpoint.as_deref()).await?),
         prefixes: args.options.index_prefixes()?,
         search: (!args.dry_run)
             .then(|| args.search.config())

@@ -23,6 +23,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser as ClapParser, Subcommand};
 
 use crate::bulk::IndexPrefixes;
+use crate::enrich::{EnrichConfig, Enricher};
 use crate::format::FormatChoice;
 use crate::grok::PatternLibrary;
 use crate::parse::Parser;
@@ -43,6 +44,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// One value per process, parsed once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Parse log files (plain or gzip) and print one JSON document per line.
@@ -234,6 +237,21 @@ pub struct ParseOptions {
     /// elb-logs, alb-health-check-logs.
     #[arg(long = "index-prefix", value_name = "[FORMAT=]PREFIX")]
     pub index_prefixes: Vec<String>,
+
+    /// GeoIP City (or Country) database, MaxMind format (GeoLite2, GeoIP2, DB-IP): adds
+    /// `source.geo.*` (and `destination.geo.*`). A local path or s3://BUCKET/KEY.
+    #[arg(long, env = "ALBINGEST_GEOIP_CITY", value_name = "PATH")]
+    pub geoip_city: Option<String>,
+
+    /// GeoIP ASN database, MaxMind format: adds `source.as.number` and
+    /// `source.as.organization.name`. A local path or s3://BUCKET/KEY.
+    #[arg(long, env = "ALBINGEST_GEOIP_ASN", value_name = "PATH")]
+    pub geoip_asn: Option<String>,
+
+    /// Parse `user_agent.original` into `user_agent.name`, `.version`, `.os.*` and
+    /// `.device.name` (uap-core's patterns, as Elasticsearch's user_agent processor).
+    #[arg(long, env = "ALBINGEST_USER_AGENT")]
+    pub user_agent: bool,
 }
 
 impl ParseOptions {
@@ -244,6 +262,22 @@ impl ParseOptions {
             .map_err(|e| e.to_string())?
             .keep_original(self.keep_original)
             .fallback_time(crate::timestamp::now()))
+    }
+
+    /// The `[enrich]` configuration the flags give.
+    pub fn enrich_config(&self) -> EnrichConfig {
+        EnrichConfig {
+            geoip_city: self.geoip_city.clone(),
+            geoip_asn: self.geoip_asn.clone(),
+            user_agent: self.user_agent,
+        }
+    }
+
+    /// The enrichment the flags ask for, databases opened (`s3://` ones downloaded first).
+    pub async fn enricher(&self, s3_endpoint: Option<&str>) -> Result<Enricher, String> {
+        Enricher::load(&self.enrich_config(), s3_endpoint)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     pub fn index_prefixes(&self) -> Result<IndexPrefixes, String> {

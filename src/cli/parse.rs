@@ -16,7 +16,7 @@ use crate::parse::ParsedLine;
 use crate::parse::Parser;
 use crate::pipeline::{for_each_encoded_block, ParseStats, ReadError, Stopped};
 
-use super::ParseOptions;
+use super::{runtime, ParseOptions};
 
 #[derive(Debug, Args)]
 #[command(
@@ -52,7 +52,8 @@ enum ParseError {
 }
 
 pub fn run(args: ParseArgs) -> Result<ExitCode, String> {
-    let parser = args.options.parser()?;
+    let enricher = runtime()?.block_on(args.options.enricher(None))?;
+    let parser = args.options.parser()?.enrich(enricher);
     let prefixes = args.options.index_prefixes()?;
     let files = if args.files.is_empty() {
         vec![PathBuf::from("-")]

@@ -160,6 +160,9 @@ pub struct IngestConfig {
     pub patterns_dir: Option<String>,
     /// `ALBINGEST_DOCUMENT_IDS`: auto (default), deterministic or server.
     pub document_ids: crate::bulk::DocumentIds,
+    /// `ALBINGEST_GEOIP_CITY`, `ALBINGEST_GEOIP_ASN` (a path, e.g. in a layer under `/opt`, or
+    /// `s3://BUCKET/KEY`), `ALBINGEST_USER_AGENT` (true/false).
+    pub enrich: crate::enrich::EnrichConfig,
 }
 
 impl IngestConfig {
@@ -204,6 +207,11 @@ impl IngestConfig {
                 .transpose()
                 .map_err(|why| err("ALBINGEST_DOCUMENT_IDS", why))?
                 .unwrap_or_default(),
+            enrich: crate::enrich::EnrichConfig {
+                geoip_city: value(env, "ALBINGEST_GEOIP_CITY"),
+                geoip_asn: value(env, "ALBINGEST_GEOIP_ASN"),
+                user_agent: flag(env, "ALBINGEST_USER_AGENT", false)?,
+            },
         })
     }
 }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::cleanup::{cleanup, CleanupError, CleanupOptions, CleanupReport};
+use crate::enrich::Enricher;
 use crate::event::{decode, Delivery, EventError, ObjectRef, Objects};
 use crate::format::{FormatChoice, LogFormat};
 use crate::grok::PatternLibrary;
@@ -36,6 +37,8 @@ pub enum InitError {
     Search(#[from] crate::search::SearchError),
     #[error("setup: {0}")]
     Setup(#[from] templates::SetupError),
+    #[error("enrichment: {0}")]
+    Enrich(#[from] crate::enrich::EnrichError),
     #[error("{0}")]
     Other(String),
 }
@@ -86,7 +89,12 @@ impl IngestFunction {
             PatternLibrary::with_overrides(config.patterns_dir.as_deref().map(Path::new))?;
         // Failure documents without a time take the object's read time (`ObjectInfo::read_at`),
         // not the cold start's, as `@timestamp`; their index is `{prefix}-failed-undated`.
-        let parser = Parser::new(&library, FormatChoice::Auto)?.keep_original(config.keep_original);
+        // Once per cold start: the databases are mapped (or downloaded to /tmp) and the
+        // user-agent patterns compiled here, not per object.
+        let enricher = Enricher::load(&config.enrich, None).await?;
+        let parser = Parser::new(&library, FormatChoice::Auto)?
+            .keep_original(config.keep_original)
+            .enrich(enricher);
         let ingester = Ingester::connect(IngestOptions {
             parser,
             prefixes: config.prefixes,

@@ -17,6 +17,7 @@ use std::borrow::Cow;
 use crate::document::{
     Aws, Cloud, Document, ErrorInfo, Event, Extra, ExtraValue, Id, Key, Log, Name, Path, S3,
 };
+use crate::enrich::{EnrichScratch, Enricher};
 use crate::format::{FormatChoice, LogFormat};
 use crate::grok::{Captures, Conversion, GrokError, MatchFailure, Pattern, PatternLibrary};
 use crate::object_key::ObjectInfo;
@@ -34,6 +35,8 @@ pub struct Parser {
     keep_original: bool,
     /// `@timestamp` of a failure document whose line and object name carry no time.
     fallback_time: String,
+    /// What the parse threads add to each built document (nothing unless configured).
+    enricher: Enricher,
 }
 
 struct CompiledFormat {
@@ -46,6 +49,8 @@ struct CompiledFormat {
 /// Per-line state reused across lines (one capture buffer per format).
 pub struct Scratch {
     captures: Vec<Captures>,
+    /// The enrichment's per-thread state.
+    pub enrich: EnrichScratch,
 }
 
 /// One parsed line.
@@ -92,6 +97,7 @@ impl Parser {
             choice,
             keep_original: false,
             fallback_time: timestamp::format_epoch_seconds(0),
+            enricher: Enricher::default(),
         })
     }
 
@@ -114,6 +120,16 @@ impl Parser {
         self
     }
 
+    /// Enrichment (GeoIP, user agent) that [`crate::pipeline`] applies to every document built.
+    pub fn enrich(mut self, enricher: Enricher) -> Self {
+        self.enricher = enricher;
+        self
+    }
+
+    pub fn enricher(&self) -> &Enricher {
+        &self.enricher
+    }
+
     pub fn pattern(&self, format: LogFormat) -> &Pattern {
         &self.compiled(format).pattern
     }
@@ -133,6 +149,7 @@ impl Parser {
                 .iter()
                 .map(|f| f.pattern.new_captures())
                 .collect(),
+            enrich: EnrichScratch::default(),
         }
     }
 

@@ -423,6 +423,18 @@ mod tests {
             ("aws.elb.trace_id", "keyword"),
             ("log.offset", "long"),
             ("error.message", "text"),
+            ("source.geo.location", "geo_point"),
+            ("source.geo.country_iso_code", "keyword"),
+            ("source.geo.region_iso_code", "keyword"),
+            ("source.geo.city_name", "keyword"),
+            ("source.as.number", "long"),
+            ("source.as.organization.name", "keyword"),
+            ("destination.geo.location", "geo_point"),
+            ("destination.as.number", "long"),
+            ("user_agent.name", "keyword"),
+            ("user_agent.version", "keyword"),
+            ("user_agent.os.full", "keyword"),
+            ("user_agent.device.name", "keyword"),
         ] {
             assert_eq!(field(&m, path)["type"], ty, "{path}");
         }
