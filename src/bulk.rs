@@ -3,7 +3,7 @@
 
 use xxhash_rust::xxh3::xxh3_128;
 
-use crate::format::LogFormat;
+use crate::format::{LogFormat, PerFormat};
 use crate::parse::ParsedLine;
 
 /// The index suffix of failure documents that have no time but their read time.
@@ -12,24 +12,24 @@ pub const UNDATED_FAILURES: &str = "failed-undated";
 /// Index name prefixes by format; failure documents go to `{prefix}-failed-YYYY.MM.DD`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexPrefixes {
-    prefixes: [String; LogFormat::ALL.len()],
+    prefixes: PerFormat<String>,
 }
 
 impl Default for IndexPrefixes {
     fn default() -> Self {
         Self {
-            prefixes: LogFormat::ALL.map(|f| f.default_index_prefix().to_string()),
+            prefixes: PerFormat::from_fn(|f| f.default_index_prefix().to_string()),
         }
     }
 }
 
 impl IndexPrefixes {
     pub fn get(&self, format: LogFormat) -> &str {
-        &self.prefixes[format_index(format)]
+        &self.prefixes[format]
     }
 
     pub fn set(&mut self, format: LogFormat, prefix: &str) {
-        self.prefixes[format_index(format)] = prefix.to_string();
+        self.prefixes[format] = prefix.to_string();
     }
 
     /// Applies `--index-prefix` values: `PREFIX` (ALB access logs) or `FORMAT=PREFIX`.
@@ -49,7 +49,7 @@ impl IndexPrefixes {
 
     /// Every prefix, for the cleanup of old indices.
     pub fn all(&self) -> &[String] {
-        &self.prefixes
+        self.prefixes.as_slice()
     }
 
     /// The prefixes `specs` name (`PREFIX` or `FORMAT=PREFIX`, checked as [`Self::apply`]
@@ -86,13 +86,6 @@ impl IndexPrefixes {
             format!("{prefix}-{date}")
         }
     }
-}
-
-fn format_index(format: LogFormat) -> usize {
-    LogFormat::ALL
-        .iter()
-        .position(|f| *f == format)
-        .unwrap_or(0)
 }
 
 fn valid_index_prefix(prefix: &str) -> bool {

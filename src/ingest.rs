@@ -22,7 +22,7 @@ use crate::batch::{Batch, BatchBuilder};
 use crate::bulk::{write_action, DocumentIds, IndexPrefixes, ObjectHash};
 use crate::checkpoint::{Checkpoint, CheckpointError, Frontier, ObjectCheckpoint};
 use crate::decompress::decode;
-use crate::format::LogFormat;
+use crate::format::{LogFormat, PerFormat};
 use crate::json;
 use crate::object_key::ObjectInfo;
 use crate::parse::{ParsedLine, Parser};
@@ -103,7 +103,7 @@ pub struct ObjectSummary {
     /// Request bytes sent to the search server.
     pub bytes_out: u64,
     pub seconds: f64,
-    pub by_format: [u64; LogFormat::ALL.len()],
+    pub by_format: PerFormat<u64>,
     pub dead_letter_locations: Vec<String>,
 }
 
@@ -121,9 +121,7 @@ impl ObjectSummary {
         self.bytes_in += other.bytes_in;
         self.bytes_decompressed += other.bytes_decompressed;
         self.bytes_out += other.bytes_out;
-        for (a, b) in self.by_format.iter_mut().zip(other.by_format) {
-            *a += b;
-        }
+        self.by_format += &other.by_format;
         self.dead_letter_locations
             .extend(other.dead_letter_locations.iter().cloned());
     }
@@ -650,11 +648,7 @@ impl ParseJob<'_> {
             counted.lines += 1;
             counted.documents += 1;
             counted.failures += u64::from(parsed.failed);
-            let format = LogFormat::ALL
-                .iter()
-                .position(|f| *f == parsed.format)
-                .unwrap_or(0);
-            counted.by_format[format] += 1;
+            counted.by_format[parsed.format] += 1;
             counted.bytes = line.offset + line.text.len() as u64;
             if line.offset < self.skip_before {
                 skipped += 1;
