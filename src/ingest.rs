@@ -28,9 +28,9 @@ use crate::object_key::ObjectInfo;
 use crate::parse::{ParsedLine, Parser};
 use crate::pipeline::{for_each_document, ParseStats, ReadError};
 use crate::search::bulk_load::{BatchOutcome, BulkLoader, Unplaced};
-use crate::search::dead_letter::DeadLetter;
+use crate::search::dead_letter::{DeadLetter, LocationError};
 use crate::search::retry::RetryPolicy;
-use crate::search::{SearchClient, SearchConfig};
+use crate::search::{SearchClient, SearchConfig, SearchError};
 use crate::source::{self, Source, SourceError};
 
 /// Counters a progress display reads while objects are ingested.
@@ -198,6 +198,22 @@ impl std::fmt::Display for Incomplete {
     }
 }
 
+/// Why an [`Ingester`] could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    #[error(transparent)]
+    DeadLetter(#[from] LocationError),
+}
+
+/// The command line reports errors as text.
+impl From<ConnectError> for String {
+    fn from(error: ConnectError) -> String {
+        error.to_string()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     /// The object could not be opened (missing, access denied, unreadable file).
@@ -278,7 +294,7 @@ impl IndexNames {
 impl Ingester {
     /// Builds the clients (S3, search server) and the sender. Nothing is sent yet: the first
     /// request to the search server is the caller's (`setup`) or the first batch.
-    pub async fn connect(options: IngestOptions) -> Result<Self, String> {
+    pub async fn connect(options: IngestOptions) -> Result<Self, ConnectError> {
         let s3 = match &options.s3 {
             Some(endpoint) => Some(source::s3_client(endpoint.as_deref()).await),
             None => None,
@@ -287,9 +303,7 @@ impl Ingester {
         let loader = match &options.search {
             None => None,
             Some(config) => {
-                let client = SearchClient::connect(config)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let client = SearchClient::connect(config).await?;
                 let dead_letter = DeadLetter::parse(&options.dead_letter, s3.as_ref())?;
                 Some(Arc::new(
                     BulkLoader::new(Arc::new(client), options.retry, in_flight, dead_letter)

@@ -162,7 +162,11 @@ pub struct IngestConfig {
 
 impl IngestConfig {
     pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
-        let batch_bytes: usize = number(env, "ALBINGEST_BATCH_BYTES", 5 * 1024 * 1024)?;
+        let batch_bytes: usize = number(
+            env,
+            "ALBINGEST_BATCH_BYTES",
+            crate::batch::DEFAULT_BATCH_BYTES,
+        )?;
         if !(1024..=100 * 1024 * 1024).contains(&batch_bytes) {
             return Err(err(
                 "ALBINGEST_BATCH_BYTES",
