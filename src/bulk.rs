@@ -9,6 +9,18 @@ use crate::parse::ParsedLine;
 /// The index suffix of failure documents that have no time but their read time.
 pub const UNDATED_FAILURES: &str = "failed-undated";
 
+/// An `--index-prefix` value that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IndexPrefixError {
+    /// `FORMAT=` names no format (the message lists them).
+    #[error("{0}")]
+    Format(String),
+    #[error(
+        "index prefix {0:?}: use lower-case letters, digits, '-', '_' and '.', not starting with '-', '_' or '.'"
+    )]
+    Invalid(String),
+}
+
 /// Index name prefixes by format; failure documents go to `{prefix}-failed-YYYY.MM.DD`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexPrefixes {
@@ -33,15 +45,18 @@ impl IndexPrefixes {
     }
 
     /// Applies `--index-prefix` values: `PREFIX` (ALB access logs) or `FORMAT=PREFIX`.
-    pub fn apply(&mut self, spec: &str) -> Result<(), String> {
+    pub fn apply(&mut self, spec: &str) -> Result<(), IndexPrefixError> {
         let (format, prefix) = match spec.split_once('=') {
-            Some((format, prefix)) => (format.parse::<LogFormat>()?, prefix),
+            Some((format, prefix)) => (
+                format
+                    .parse::<LogFormat>()
+                    .map_err(IndexPrefixError::Format)?,
+                prefix,
+            ),
             None => (LogFormat::Alb, spec),
         };
         if !valid_index_prefix(prefix) {
-            return Err(format!(
-                "index prefix {prefix:?}: use lower-case letters, digits, '-', '_' and '.', not starting with '-', '_' or '.'"
-            ));
+            return Err(IndexPrefixError::Invalid(prefix.to_string()));
         }
         self.set(format, prefix);
         Ok(())
@@ -54,7 +69,7 @@ impl IndexPrefixes {
 
     /// The prefixes `specs` name (`PREFIX` or `FORMAT=PREFIX`, checked as [`Self::apply`]
     /// does), and no others: what a cleanup given prefixes may touch. No specs: every default.
-    pub fn named(specs: &[String]) -> Result<Vec<String>, String> {
+    pub fn named(specs: &[String]) -> Result<Vec<String>, IndexPrefixError> {
         if specs.is_empty() {
             return Ok(Self::default().all().to_vec());
         }

@@ -57,11 +57,51 @@ pub struct IngestOptions {
     pub in_flight: usize,
     /// A directory or `s3://bucket/prefix`.
     pub dead_letter: String,
-    /// Build an S3 client (for S3 sources or dead letters); `Some(url)` for an S3-compatible
-    /// endpoint, `Some(None)` for AWS (or `AWS_ENDPOINT_URL_S3`), `None` for no client.
-    pub s3: Option<Option<String>>,
+    /// Whether to build an S3 client (for S3 sources or dead letters), and for which endpoint.
+    pub s3: S3Access,
     /// Where document ids come from.
     pub document_ids: DocumentIds,
+}
+
+/// Whether and where an [`Ingester`] reaches S3 (for S3 sources or dead letters).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum S3Access {
+    /// No S3 client: local files and a local dead-letter directory only.
+    #[default]
+    None,
+    /// AWS's S3 (or the endpoint of `AWS_ENDPOINT_URL_S3`).
+    Aws,
+    /// An S3-compatible endpoint.
+    Endpoint(String),
+}
+
+impl S3Access {
+    /// A client when `needed`: at `endpoint` if one is given, else AWS's.
+    pub fn when(needed: bool, endpoint: Option<String>) -> Self {
+        match (needed, endpoint) {
+            (false, _) => Self::None,
+            (true, None) => Self::Aws,
+            (true, Some(url)) => Self::Endpoint(url),
+        }
+    }
+}
+
+#[cfg(test)]
+mod s3_access_tests {
+    use super::S3Access;
+
+    #[test]
+    fn a_client_only_when_needed_at_the_endpoint_given() {
+        assert_eq!(
+            S3Access::when(false, Some("http://s3:5000".into())),
+            S3Access::None
+        );
+        assert_eq!(S3Access::when(true, None), S3Access::Aws);
+        assert_eq!(
+            S3Access::when(true, Some("http://s3:5000".into())),
+            S3Access::Endpoint("http://s3:5000".into())
+        );
+    }
 }
 
 /// Everything one object's ingestion needs; shared by all objects of a run.
@@ -296,8 +336,9 @@ impl Ingester {
     /// request to the search server is the caller's (`setup`) or the first batch.
     pub async fn connect(options: IngestOptions) -> Result<Self, ConnectError> {
         let s3 = match &options.s3 {
-            Some(endpoint) => Some(source::s3_client(endpoint.as_deref()).await),
-            None => None,
+            S3Access::None => None,
+            S3Access::Aws => Some(source::s3_client(None).await),
+            S3Access::Endpoint(url) => Some(source::s3_client(Some(url)).await),
         };
         let in_flight = options.in_flight.max(1);
         let loader = match &options.search {

@@ -137,7 +137,7 @@ pub fn index_prefixes(env: &dyn Env) -> Result<IndexPrefixes, ConfigError> {
     {
         prefixes
             .apply(spec)
-            .map_err(|why| err("ALBINGEST_INDEX_PREFIXES", why))?;
+            .map_err(|why| err("ALBINGEST_INDEX_PREFIXES", why.to_string()))?;
     }
     Ok(prefixes)
 }
@@ -243,8 +243,8 @@ impl CleanupConfig {
             .filter(|s| !s.is_empty())
             .map(String::from)
             .collect();
-        let prefixes =
-            IndexPrefixes::named(&specs).map_err(|why| err("ALBINGEST_INDEX_PREFIXES", why))?;
+        let prefixes = IndexPrefixes::named(&specs)
+            .map_err(|why| err("ALBINGEST_INDEX_PREFIXES", why.to_string()))?;
         let retention = crate::retention::Retention::new(days, &prefixes)
             .map_err(|e| err("RETENTION_DAYS", e.to_string()))?;
         Ok(Self {

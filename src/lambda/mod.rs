@@ -15,7 +15,7 @@ use crate::cleanup::{cleanup, CleanupError, CleanupOptions, CleanupReport};
 use crate::event::{decode, Delivery, EventError, ObjectRef, Objects};
 use crate::format::{FormatChoice, LogFormat};
 use crate::grok::PatternLibrary;
-use crate::ingest::{ConnectError, IngestError, IngestOptions, Ingester, ObjectSummary};
+use crate::ingest::{ConnectError, IngestError, IngestOptions, Ingester, ObjectSummary, S3Access};
 use crate::metrics::{Record, Unit};
 use crate::parse::Parser;
 use crate::search::bulk_load::DEFAULT_IN_FLIGHT;
@@ -96,7 +96,7 @@ impl IngestFunction {
             batch_bytes: config.batch_bytes,
             in_flight: DEFAULT_IN_FLIGHT,
             dead_letter: config.dead_letter,
-            s3: Some(None),
+            s3: S3Access::Aws,
             document_ids: config.document_ids,
         })
         .await?;
