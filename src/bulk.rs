@@ -3,45 +3,60 @@
 
 use xxhash_rust::xxh3::xxh3_128;
 
-use crate::format::LogFormat;
+use crate::format::{LogFormat, PerFormat};
 use crate::parse::ParsedLine;
 
 /// The index suffix of failure documents that have no time but their read time.
 pub const UNDATED_FAILURES: &str = "failed-undated";
 
+/// An `--index-prefix` value that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IndexPrefixError {
+    /// `FORMAT=` names no format (the message lists them).
+    #[error("{0}")]
+    Format(String),
+    #[error(
+        "index prefix {0:?}: use lower-case letters, digits, '-', '_' and '.', not starting with '-', '_' or '.'"
+    )]
+    Invalid(String),
+}
+
 /// Index name prefixes by format; failure documents go to `{prefix}-failed-YYYY.MM.DD`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexPrefixes {
-    prefixes: [String; LogFormat::ALL.len()],
+    prefixes: PerFormat<String>,
 }
 
 impl Default for IndexPrefixes {
     fn default() -> Self {
         Self {
-            prefixes: LogFormat::ALL.map(|f| f.default_index_prefix().to_string()),
+            prefixes: PerFormat::from_fn(|f| f.default_index_prefix().to_string()),
         }
     }
 }
 
 impl IndexPrefixes {
     pub fn get(&self, format: LogFormat) -> &str {
-        &self.prefixes[format_index(format)]
+        &self.prefixes[format]
     }
 
     pub fn set(&mut self, format: LogFormat, prefix: &str) {
-        self.prefixes[format_index(format)] = prefix.to_string();
+        self.prefixes[format] = prefix.to_string();
     }
 
     /// Applies `--index-prefix` values: `PREFIX` (ALB access logs) or `FORMAT=PREFIX`.
-    pub fn apply(&mut self, spec: &str) -> Result<(), String> {
+    pub fn apply(&mut self, spec: &str) -> Result<(), IndexPrefixError> {
         let (format, prefix) = match spec.split_once('=') {
-            Some((format, prefix)) => (format.parse::<LogFormat>()?, prefix),
+            Some((format, prefix)) => (
+                format
+                    .parse::<LogFormat>()
+                    .map_err(IndexPrefixError::Format)?,
+                prefix,
+            ),
             None => (LogFormat::Alb, spec),
         };
         if !valid_index_prefix(prefix) {
-            return Err(format!(
-                "index prefix {prefix:?}: use lower-case letters, digits, '-', '_' and '.', not starting with '-', '_' or '.'"
-            ));
+            return Err(IndexPrefixError::Invalid(prefix.to_string()));
         }
         self.set(format, prefix);
         Ok(())
@@ -49,12 +64,12 @@ impl IndexPrefixes {
 
     /// Every prefix, for the cleanup of old indices.
     pub fn all(&self) -> &[String] {
-        &self.prefixes
+        self.prefixes.as_slice()
     }
 
     /// The prefixes `specs` name (`PREFIX` or `FORMAT=PREFIX`, checked as [`Self::apply`]
     /// does), and no others: what a cleanup given prefixes may touch. No specs: every default.
-    pub fn named(specs: &[String]) -> Result<Vec<String>, String> {
+    pub fn named(specs: &[String]) -> Result<Vec<String>, IndexPrefixError> {
         if specs.is_empty() {
             return Ok(Self::default().all().to_vec());
         }
@@ -86,13 +101,6 @@ impl IndexPrefixes {
             format!("{prefix}-{date}")
         }
     }
-}
-
-fn format_index(format: LogFormat) -> usize {
-    LogFormat::ALL
-        .iter()
-        .position(|f| *f == format)
-        .unwrap_or(0)
 }
 
 fn valid_index_prefix(prefix: &str) -> bool {

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::bulk::IndexPrefixes;
 use crate::format::LogFormat;
-use crate::search::redact;
+use crate::search::{redact, take_url_credentials};
 
 const OPENSEARCH_DASHBOARDS: &str =
     include_str!("../deploy/dashboards/opensearch-dashboards/alb-overview.ndjson");
@@ -232,20 +232,7 @@ fn base_url(url: &str) -> Result<(reqwest::Url, Option<(String, String)>), Dashb
             "give the base URL, without ?query or #fragment".into(),
         ));
     }
-    let mut credentials = None;
-    if !parsed.username().is_empty() {
-        let decode = |s: &str| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        };
-        credentials = Some((
-            decode(parsed.username()),
-            decode(parsed.password().unwrap_or("")),
-        ));
-        let _ = parsed.set_username("");
-        let _ = parsed.set_password(None);
-    }
+    let credentials = take_url_credentials(&mut parsed);
     Ok((parsed, credentials))
 }
 

@@ -2,6 +2,7 @@
 //! to one of them.
 
 use std::fmt;
+use std::ops::{AddAssign, Index, IndexMut};
 use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -26,6 +27,11 @@ impl LogFormat {
         Self::Elb,
         Self::AlbHealthCheck,
     ];
+
+    /// The format's place in [`Self::ALL`] (the variants are declared in that order).
+    pub fn index(self) -> usize {
+        self as usize
+    }
 
     /// The top-level pattern in `patterns/`.
     pub fn pattern_name(self) -> &'static str {
@@ -147,6 +153,72 @@ impl fmt::Display for LogFormat {
     }
 }
 
+/// One `T` for each log format, indexed by [`LogFormat`] (in [`LogFormat::ALL`] order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct PerFormat<T>([T; LogFormat::ALL.len()]);
+
+impl<T> PerFormat<T> {
+    /// `f` of each format.
+    pub fn from_fn(f: impl FnMut(LogFormat) -> T) -> Self {
+        Self(LogFormat::ALL.map(f))
+    }
+
+    /// `f` of each format, or its first error.
+    pub fn try_from_fn<E>(mut f: impl FnMut(LogFormat) -> Result<T, E>) -> Result<Self, E> {
+        // One name a format: a format added to `ALL` fails to compile here until it is added.
+        let [alb, connection, nlb, elb, health_check] = LogFormat::ALL;
+        Ok(Self([
+            f(alb)?,
+            f(connection)?,
+            f(nlb)?,
+            f(elb)?,
+            f(health_check)?,
+        ]))
+    }
+
+    /// A `U` for each format from this one's `T`.
+    pub fn map<U>(&self, f: impl FnMut(&T) -> U) -> PerFormat<U> {
+        PerFormat(self.0.each_ref().map(f))
+    }
+
+    /// The values, in [`LogFormat::ALL`] order.
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.0.iter()
+    }
+
+    /// Each format with its value.
+    pub fn entries(&self) -> impl Iterator<Item = (LogFormat, &T)> {
+        LogFormat::ALL.into_iter().zip(self.0.iter())
+    }
+
+    /// The values as a slice, in [`LogFormat::ALL`] order.
+    pub fn as_slice(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T> Index<LogFormat> for PerFormat<T> {
+    type Output = T;
+    fn index(&self, format: LogFormat) -> &T {
+        &self.0[format.index()]
+    }
+}
+
+impl<T> IndexMut<LogFormat> for PerFormat<T> {
+    fn index_mut(&mut self, format: LogFormat) -> &mut T {
+        &mut self.0[format.index()]
+    }
+}
+
+/// Format by format (counts added up).
+impl<T: AddAssign + Copy> AddAssign<&PerFormat<T>> for PerFormat<T> {
+    fn add_assign(&mut self, other: &PerFormat<T>) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a += b;
+        }
+    }
+}
+
 impl FromStr for LogFormat {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -258,6 +330,36 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn per_format_values_are_indexed_by_their_format() {
+        for (i, format) in LogFormat::ALL.into_iter().enumerate() {
+            assert_eq!(format.index(), i, "{format}");
+        }
+        let mut counts = PerFormat::<u64>::default();
+        counts[LogFormat::Nlb] += 2;
+        counts[LogFormat::AlbHealthCheck] += 1;
+        let mut total = PerFormat::from_fn(|f| u64::from(f == LogFormat::Nlb));
+        total += &counts;
+        assert_eq!(total.as_slice(), [0, 0, 3, 0, 1]);
+        assert_eq!(total.iter().sum::<u64>(), 4);
+        let names = PerFormat::from_fn(LogFormat::name);
+        assert_eq!(names[LogFormat::Elb], "elb");
+        assert_eq!(names.map(|n| n.len())[LogFormat::AlbConnection], 14);
+        assert_eq!(
+            names.entries().find(|(_, n)| **n == "nlb"),
+            Some((LogFormat::Nlb, &"nlb"))
+        );
+        let failed: Result<PerFormat<u8>, LogFormat> = PerFormat::try_from_fn(|f| match f {
+            LogFormat::Elb | LogFormat::AlbHealthCheck => Err(f),
+            _ => Ok(1),
+        });
+        assert_eq!(failed, Err(LogFormat::Elb), "the first error");
+        assert_eq!(
+            PerFormat::try_from_fn(|f| Ok::<_, ()>(f.index())).map(|p| p.as_slice().to_vec()),
+            Ok(vec![0, 1, 2, 3, 4])
+        );
     }
 
     #[test]

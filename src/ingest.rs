@@ -22,15 +22,15 @@ use crate::batch::{Batch, BatchBuilder};
 use crate::bulk::{write_action, DocumentIds, IndexPrefixes, ObjectHash};
 use crate::checkpoint::{Checkpoint, CheckpointError, Frontier, ObjectCheckpoint};
 use crate::decompress::decode;
-use crate::format::LogFormat;
+use crate::format::{LogFormat, PerFormat};
 use crate::json;
 use crate::object_key::ObjectInfo;
 use crate::parse::{ParsedLine, Parser};
 use crate::pipeline::{for_each_document, ParseStats, ReadError};
 use crate::search::bulk_load::{BatchOutcome, BulkLoader, Unplaced};
-use crate::search::dead_letter::DeadLetter;
+use crate::search::dead_letter::{DeadLetter, LocationError};
 use crate::search::retry::RetryPolicy;
-use crate::search::{SearchClient, SearchConfig};
+use crate::search::{SearchClient, SearchConfig, SearchError};
 use crate::source::{self, Source, SourceError};
 
 /// Counters a progress display reads while objects are ingested.
@@ -57,11 +57,51 @@ pub struct IngestOptions {
     pub in_flight: usize,
     /// A directory or `s3://bucket/prefix`.
     pub dead_letter: String,
-    /// Build an S3 client (for S3 sources or dead letters); `Some(url)` for an S3-compatible
-    /// endpoint, `Some(None)` for AWS (or `AWS_ENDPOINT_URL_S3`), `None` for no client.
-    pub s3: Option<Option<String>>,
+    /// Whether to build an S3 client (for S3 sources or dead letters), and for which endpoint.
+    pub s3: S3Access,
     /// Where document ids come from.
     pub document_ids: DocumentIds,
+}
+
+/// Whether and where an [`Ingester`] reaches S3 (for S3 sources or dead letters).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum S3Access {
+    /// No S3 client: local files and a local dead-letter directory only.
+    #[default]
+    None,
+    /// AWS's S3 (or the endpoint of `AWS_ENDPOINT_URL_S3`).
+    Aws,
+    /// An S3-compatible endpoint.
+    Endpoint(String),
+}
+
+impl S3Access {
+    /// A client when `needed`: at `endpoint` if one is given, else AWS's.
+    pub fn when(needed: bool, endpoint: Option<String>) -> Self {
+        match (needed, endpoint) {
+            (false, _) => Self::None,
+            (true, None) => Self::Aws,
+            (true, Some(url)) => Self::Endpoint(url),
+        }
+    }
+}
+
+#[cfg(test)]
+mod s3_access_tests {
+    use super::S3Access;
+
+    #[test]
+    fn a_client_only_when_needed_at_the_endpoint_given() {
+        assert_eq!(
+            S3Access::when(false, Some("http://s3:5000".into())),
+            S3Access::None
+        );
+        assert_eq!(S3Access::when(true, None), S3Access::Aws);
+        assert_eq!(
+            S3Access::when(true, Some("http://s3:5000".into())),
+            S3Access::Endpoint("http://s3:5000".into())
+        );
+    }
 }
 
 /// Everything one object's ingestion needs; shared by all objects of a run.
@@ -103,7 +143,7 @@ pub struct ObjectSummary {
     /// Request bytes sent to the search server.
     pub bytes_out: u64,
     pub seconds: f64,
-    pub by_format: [u64; LogFormat::ALL.len()],
+    pub by_format: PerFormat<u64>,
     pub dead_letter_locations: Vec<String>,
 }
 
@@ -121,9 +161,7 @@ impl ObjectSummary {
         self.bytes_in += other.bytes_in;
         self.bytes_decompressed += other.bytes_decompressed;
         self.bytes_out += other.bytes_out;
-        for (a, b) in self.by_format.iter_mut().zip(other.by_format) {
-            *a += b;
-        }
+        self.by_format += &other.by_format;
         self.dead_letter_locations
             .extend(other.dead_letter_locations.iter().cloned());
     }
@@ -197,6 +235,22 @@ impl std::fmt::Display for Incomplete {
             self.summary.documents
         ));
         f.write_str(&parts.join("; "))
+    }
+}
+
+/// Why an [`Ingester`] could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    #[error(transparent)]
+    DeadLetter(#[from] LocationError),
+}
+
+/// The command line reports errors as text.
+impl From<ConnectError> for String {
+    fn from(error: ConnectError) -> String {
+        error.to_string()
     }
 }
 
@@ -280,18 +334,17 @@ impl IndexNames {
 impl Ingester {
     /// Builds the clients (S3, search server) and the sender. Nothing is sent yet: the first
     /// request to the search server is the caller's (`setup`) or the first batch.
-    pub async fn connect(options: IngestOptions) -> Result<Self, String> {
+    pub async fn connect(options: IngestOptions) -> Result<Self, ConnectError> {
         let s3 = match &options.s3 {
-            Some(endpoint) => Some(source::s3_client(endpoint.as_deref()).await),
-            None => None,
+            S3Access::None => None,
+            S3Access::Aws => Some(source::s3_client(None).await),
+            S3Access::Endpoint(url) => Some(source::s3_client(Some(url)).await),
         };
         let in_flight = options.in_flight.max(1);
         let loader = match &options.search {
             None => None,
             Some(config) => {
-                let client = SearchClient::connect(config)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let client = SearchClient::connect(config).await?;
                 let dead_letter = DeadLetter::parse(&options.dead_letter, s3.as_ref())?;
                 Some(Arc::new(
                     BulkLoader::new(Arc::new(client), options.retry, in_flight, dead_letter)
@@ -667,11 +720,7 @@ impl ParseJob<'_> {
             counted.lines += 1;
             counted.documents += 1;
             counted.failures += u64::from(parsed.failed);
-            let format = LogFormat::ALL
-                .iter()
-                .position(|f| *f == parsed.format)
-                .unwrap_or(0);
-            counted.by_format[format] += 1;
+            counted.by_format[parsed.format] += 1;
             counted.bytes = line.offset + line.text.len() as u64;
             if line.offset < self.skip_before {
                 skipped += 1;

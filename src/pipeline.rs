@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::io::{self, Read};
 
-use crate::format::LogFormat;
+use crate::format::PerFormat;
 use crate::lines::{Line, LineReader, MAX_LINE};
 use crate::object_key::ObjectInfo;
 use crate::parse::{ParsedLine, Parser, Scratch};
@@ -18,8 +18,8 @@ pub struct ParseStats {
     pub documents: u64,
     /// Of which failure documents.
     pub failures: u64,
-    /// Documents by format, in [`LogFormat::ALL`] order.
-    pub by_format: [u64; LogFormat::ALL.len()],
+    /// Documents by format.
+    pub by_format: PerFormat<u64>,
     /// Decompressed bytes read.
     pub bytes: u64,
 }
@@ -30,17 +30,15 @@ impl ParseStats {
         self.documents += other.documents;
         self.failures += other.failures;
         self.bytes += other.bytes;
-        for (a, b) in self.by_format.iter_mut().zip(other.by_format) {
-            *a += b;
-        }
+        self.by_format += &other.by_format;
     }
 
     /// `alb=10 nlb=2` (formats with documents only).
     pub fn formats_summary(&self) -> String {
-        let parts: Vec<String> = LogFormat::ALL
-            .iter()
-            .zip(self.by_format)
-            .filter(|(_, n)| *n > 0)
+        let parts: Vec<String> = self
+            .by_format
+            .entries()
+            .filter(|(_, n)| **n > 0)
             .map(|(f, n)| format!("{f}={n}"))
             .collect();
         if parts.is_empty() {
@@ -139,8 +137,7 @@ impl ParseStats {
         self.lines += 1;
         self.documents += 1;
         self.failures += u64::from(parsed.failed);
-        let format = LogFormat::ALL.iter().position(|f| *f == parsed.format);
-        self.by_format[format.unwrap_or(0)] += 1;
+        self.by_format[parsed.format] += 1;
     }
 }
 

@@ -283,7 +283,7 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
         batch_bytes: args.batch_bytes,
         in_flight: args.in_flight,
         dead_letter: args.dead_letter.clone(),
-        s3: needs_s3.then(|| args.s3_endpoint.clone()),
+        s3: crate::ingest::S3Access::when(needs_s3, args.s3_endpoint.clone()),
         document_ids: args.document_ids,
     })
     .await?;

@@ -139,7 +139,7 @@ pub fn index_prefixes(env: &dyn Env) -> Result<IndexPrefixes, ConfigError> {
     {
         prefixes
             .apply(spec)
-            .map_err(|why| err("ALBINGEST_INDEX_PREFIXES", why))?;
+            .map_err(|why| err("ALBINGEST_INDEX_PREFIXES", why.to_string()))?;
     }
     Ok(prefixes)
 }
@@ -167,7 +167,11 @@ pub struct IngestConfig {
 
 impl IngestConfig {
     pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
-        let batch_bytes: usize = number(env, "ALBINGEST_BATCH_BYTES", 5 * 1024 * 1024)?;
+        let batch_bytes: usize = number(
+            env,
+            "ALBINGEST_BATCH_BYTES",
+            crate::batch::DEFAULT_BATCH_BYTES,
+        )?;
         if !(1024..=100 * 1024 * 1024).contains(&batch_bytes) {
             return Err(err(
                 "ALBINGEST_BATCH_BYTES",
@@ -249,8 +253,8 @@ impl CleanupConfig {
             .filter(|s| !s.is_empty())
             .map(String::from)
             .collect();
-        let prefixes =
-            IndexPrefixes::named(&specs).map_err(|why| err("ALBINGEST_INDEX_PREFIXES", why))?;
+        let prefixes = IndexPrefixes::named(&specs)
+            .map_err(|why| err("ALBINGEST_INDEX_PREFIXES", why.to_string()))?;
         let retention = crate::retention::Retention::new(days, &prefixes)
             .map_err(|e| err("RETENTION_DAYS", e.to_string()))?;
         Ok(Self {

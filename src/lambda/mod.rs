@@ -16,9 +16,10 @@ use crate::enrich::Enricher;
 use crate::event::{decode, Delivery, EventError, ObjectRef, Objects};
 use crate::format::{FormatChoice, LogFormat};
 use crate::grok::PatternLibrary;
-use crate::ingest::{IngestError, IngestOptions, Ingester, ObjectSummary};
+use crate::ingest::{ConnectError, IngestError, IngestOptions, Ingester, ObjectSummary, S3Access};
 use crate::metrics::{Record, Unit};
 use crate::parse::Parser;
+use crate::search::bulk_load::DEFAULT_IN_FLIGHT;
 use crate::search::retry::RetryPolicy;
 use crate::search::templates::{self, TemplateOptions};
 use crate::search::SearchClient;
@@ -39,8 +40,8 @@ pub enum InitError {
     Setup(#[from] templates::SetupError),
     #[error("enrichment: {0}")]
     Enrich(#[from] crate::enrich::EnrichError),
-    #[error("{0}")]
-    Other(String),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
 }
 
 /// Why an invocation failed (Lambda, S3 or SQS then delivers the event again).
@@ -101,13 +102,12 @@ impl IngestFunction {
             search: Some(config.search),
             retry: RetryPolicy::default(),
             batch_bytes: config.batch_bytes,
-            in_flight: 4,
+            in_flight: DEFAULT_IN_FLIGHT,
             dead_letter: config.dead_letter,
-            s3: Some(None),
+            s3: S3Access::Aws,
             document_ids: config.document_ids,
         })
-        .await
-        .map_err(InitError::Other)?;
+        .await?;
         if let Some(client) = ingester.search_client().filter(|_| config.setup) {
             templates::install(client, &ingester.prefixes, &TemplateOptions::default()).await?;
         }

@@ -5,7 +5,7 @@ use crate::document::{
     StatusCode, TargetGroup, Trace, UserAgent,
 };
 
-use super::fields::{field_names, FieldError, Fields};
+use super::fields::{field_names, FieldError, Fields, FormatBuilder};
 use super::request;
 
 field_names! {
@@ -46,7 +46,18 @@ field_names! {
     UnparsedTrailing = "unparsed_trailing",
 }
 
-pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<(), FieldError> {
+/// The ALB access log.
+pub(super) struct AlbAccessLog;
+
+impl FormatBuilder for AlbAccessLog {
+    const FIELDS: &'static [&'static str] = FIELDS;
+
+    fn build<'a>(fields: &Fields<'a, '_>, document: &mut Document<'a>) -> Result<(), FieldError> {
+        build(fields, document)
+    }
+}
+
+fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<(), FieldError> {
     let end = f.line_time(F::Time)?;
     let start = f.time(F::RequestCreationTime)?;
     let status = f.int(F::ElbStatusCode)?;

@@ -3,7 +3,7 @@
 use crate::document::{Document, Elb, Endpoint};
 use crate::timestamp;
 
-use super::fields::{field_names, valid_ip, FieldError, Fields};
+use super::fields::{field_names, valid_ip, FieldError, Fields, FormatBuilder};
 use super::request;
 
 field_names! {
@@ -25,7 +25,18 @@ field_names! {
     UnparsedTrailing = "unparsed_trailing",
 }
 
-pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<(), FieldError> {
+/// The ALB connection log.
+pub(super) struct ConnectionLog;
+
+impl FormatBuilder for ConnectionLog {
+    const FIELDS: &'static [&'static str] = FIELDS;
+
+    fn build<'a>(fields: &Fields<'a, '_>, document: &mut Document<'a>) -> Result<(), FieldError> {
+        build(fields, document)
+    }
+}
+
+fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<(), FieldError> {
     let time = f.line_time(F::Timestamp)?;
     doc.event.end = Some(time.rfc3339.clone());
     doc.timestamp = time.rfc3339;

@@ -2,7 +2,7 @@
 
 use crate::document::{Backend, Document, Elb, HttpResponseOnly, StatusCode, UserAgent};
 
-use super::fields::{field_names, FieldError, Fields};
+use super::fields::{field_names, FieldError, Fields, FormatBuilder};
 use super::request;
 
 field_names! {
@@ -24,7 +24,18 @@ field_names! {
     UnparsedTrailing = "unparsed_trailing",
 }
 
-pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<(), FieldError> {
+/// The Classic ELB access log.
+pub(super) struct ElbAccessLog;
+
+impl FormatBuilder for ElbAccessLog {
+    const FIELDS: &'static [&'static str] = FIELDS;
+
+    fn build<'a>(fields: &Fields<'a, '_>, document: &mut Document<'a>) -> Result<(), FieldError> {
+        build(fields, document)
+    }
+}
+
+fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<(), FieldError> {
     // Classic logs the time the request was received.
     let time = f.line_time(F::Time)?;
     doc.event.start = Some(time.rfc3339.clone());

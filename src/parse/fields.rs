@@ -2,8 +2,7 @@
 
 use std::fmt;
 
-use crate::document::{Endpoint, List, ListSep, Seconds};
-use crate::format::LogFormat;
+use crate::document::{Document, Endpoint, List, ListSep, Seconds};
 use crate::grok::{Captures, Pattern};
 use crate::timestamp::{self, Timestamp};
 
@@ -54,6 +53,15 @@ impl From<FieldError> for String {
     }
 }
 
+/// What a format's module gives the parser: the fields its builder knows (AWS's names, as in
+/// `patterns/`, declared with [`field_names`]) and the builder that turns them into a document.
+/// Each format implements it; this module knows none of them.
+pub(super) trait FormatBuilder {
+    const FIELDS: &'static [&'static str];
+
+    fn build<'a>(fields: &Fields<'a, '_>, document: &mut Document<'a>) -> Result<(), FieldError>;
+}
+
 /// For one format: the pattern slot of each field its builder knows.
 pub(super) struct SlotMap {
     by_field: Vec<Option<usize>>,
@@ -61,14 +69,8 @@ pub(super) struct SlotMap {
 }
 
 impl SlotMap {
-    pub fn resolve(format: LogFormat, pattern: &Pattern) -> Self {
-        let names = match format {
-            LogFormat::Alb => super::alb::FIELDS,
-            LogFormat::AlbConnection => super::connection::FIELDS,
-            LogFormat::Nlb => super::nlb::FIELDS,
-            LogFormat::Elb => super::elb::FIELDS,
-            LogFormat::AlbHealthCheck => super::health_check::FIELDS,
-        };
+    /// The slots in `pattern` of the builder's fields `names` ([`FormatBuilder::FIELDS`]).
+    pub fn resolve(names: &'static [&'static str], pattern: &Pattern) -> Self {
         Self {
             by_field: names.iter().map(|n| pattern.slot(n)).collect(),
             names,

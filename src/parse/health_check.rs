@@ -2,7 +2,7 @@
 
 use crate::document::{Document, Elb, Endpoint, HealthCheck, HttpResponse, Seconds, TargetGroup};
 
-use super::fields::{field_names, FieldError, Fields};
+use super::fields::{field_names, FieldError, Fields, FormatBuilder};
 
 field_names! {
     Type = "type",
@@ -18,7 +18,18 @@ field_names! {
     UnparsedTrailing = "unparsed_trailing",
 }
 
-pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<(), FieldError> {
+/// The ALB health check log.
+pub(super) struct HealthCheckLog;
+
+impl FormatBuilder for HealthCheckLog {
+    const FIELDS: &'static [&'static str] = FIELDS;
+
+    fn build<'a>(fields: &Fields<'a, '_>, document: &mut Document<'a>) -> Result<(), FieldError> {
+        build(fields, document)
+    }
+}
+
+fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<(), FieldError> {
     let start = f.line_time(F::Time)?;
     let latency = f.float(F::Latency)?;
     doc.event.duration = latency.map(|sec| (sec * 1e9).round() as i64);

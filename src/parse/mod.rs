@@ -18,19 +18,19 @@ use crate::document::{
     Aws, Cloud, Document, ErrorInfo, Event, Extra, ExtraValue, Id, Key, Log, Name, Path, S3,
 };
 use crate::enrich::{EnrichScratch, Enricher};
-use crate::format::{FormatChoice, LogFormat};
+use crate::format::{FormatChoice, LogFormat, PerFormat};
 use crate::grok::{Captures, Conversion, GrokError, MatchFailure, Pattern, PatternLibrary};
 use crate::object_key::ObjectInfo;
 use crate::timestamp;
 
 pub use fields::FieldError;
-use fields::{Fields, SlotMap};
+use fields::{Fields, FormatBuilder, SlotMap};
 
 pub const FAILURE_TAG: &str = "_albingest_parse_failure";
 
 /// Compiled patterns for every format, and what to do with each line.
 pub struct Parser {
-    formats: Vec<CompiledFormat>,
+    formats: PerFormat<CompiledFormat>,
     choice: FormatChoice,
     keep_original: bool,
     /// `@timestamp` of a failure document whose line and object name carry no time.
@@ -44,11 +44,29 @@ struct CompiledFormat {
     slots: SlotMap,
     /// Slots the builder does not know: user fields, emitted under their own names.
     extra: Vec<usize>,
+    build: BuildFn,
+}
+
+/// A format's [`FormatBuilder::build`].
+type BuildFn = for<'a, 'p> fn(&Fields<'a, 'p>, &mut Document<'a>) -> Result<(), FieldError>;
+
+/// The fields and the builder of `format`: the one place that maps formats to their modules.
+fn builder(format: LogFormat) -> (&'static [&'static str], BuildFn) {
+    fn of<B: FormatBuilder>() -> (&'static [&'static str], BuildFn) {
+        (B::FIELDS, B::build)
+    }
+    match format {
+        LogFormat::Alb => of::<alb::AlbAccessLog>(),
+        LogFormat::AlbConnection => of::<connection::ConnectionLog>(),
+        LogFormat::Nlb => of::<nlb::NlbAccessLog>(),
+        LogFormat::Elb => of::<elb::ElbAccessLog>(),
+        LogFormat::AlbHealthCheck => of::<health_check::HealthCheckLog>(),
+    }
 }
 
 /// Per-line state reused across lines (one capture buffer per format).
 pub struct Scratch {
-    captures: Vec<Captures>,
+    captures: PerFormat<Captures>,
     /// The enrichment's per-thread state.
     pub enrich: EnrichScratch,
 }
@@ -77,21 +95,20 @@ impl Parser {
     /// Compiles the top-level pattern of every format from `library`.
     pub fn new(library: &PatternLibrary, choice: FormatChoice) -> Result<Self, GrokError> {
         library.check()?;
-        let formats = LogFormat::ALL
-            .into_iter()
-            .map(|format| {
-                let pattern = library.compile(format.pattern_name())?;
-                let slots = SlotMap::resolve(format, &pattern);
-                let extra = (0..pattern.fields().len())
-                    .filter(|s| !slots.knows(*s))
-                    .collect();
-                Ok(CompiledFormat {
-                    pattern,
-                    slots,
-                    extra,
-                })
+        let formats = PerFormat::try_from_fn(|format| {
+            let pattern = library.compile(format.pattern_name())?;
+            let (fields, build) = builder(format);
+            let slots = SlotMap::resolve(fields, &pattern);
+            let extra = (0..pattern.fields().len())
+                .filter(|s| !slots.knows(*s))
+                .collect();
+            Ok::<_, GrokError>(CompiledFormat {
+                pattern,
+                slots,
+                extra,
+                build,
             })
-            .collect::<Result<_, GrokError>>()?;
+        })?;
         Ok(Self {
             formats,
             choice,
@@ -131,24 +148,12 @@ impl Parser {
     }
 
     pub fn pattern(&self, format: LogFormat) -> &Pattern {
-        &self.compiled(format).pattern
-    }
-
-    fn compiled(&self, format: LogFormat) -> &CompiledFormat {
-        let i = LogFormat::ALL
-            .iter()
-            .position(|f| *f == format)
-            .unwrap_or(0);
-        &self.formats[i]
+        &self.formats[format].pattern
     }
 
     pub fn scratch(&self) -> Scratch {
         Scratch {
-            captures: self
-                .formats
-                .iter()
-                .map(|f| f.pattern.new_captures())
-                .collect(),
+            captures: self.formats.map(|f| f.pattern.new_captures()),
             enrich: EnrichScratch::default(),
         }
     }
@@ -172,24 +177,13 @@ impl Parser {
         scratch: &mut Scratch,
     ) -> ParsedLine<'a> {
         let format = self.format_of(object, line);
-        let index = LogFormat::ALL
-            .iter()
-            .position(|f| *f == format)
-            .unwrap_or(0);
-        let compiled = &self.formats[index];
-        let caps = &mut scratch.captures[index];
+        let compiled = &self.formats[format];
+        let caps = &mut scratch.captures[format];
         let mut document = provenance(object, offset, format);
         let outcome = match compiled.pattern.match_line(line.as_bytes(), caps) {
             Ok(()) => {
                 let fields = Fields::new(line, caps, &compiled.slots);
-                let built = match format {
-                    LogFormat::Alb => alb::build(&fields, &mut document),
-                    LogFormat::AlbConnection => connection::build(&fields, &mut document),
-                    LogFormat::Nlb => nlb::build(&fields, &mut document),
-                    LogFormat::Elb => elb::build(&fields, &mut document),
-                    LogFormat::AlbHealthCheck => health_check::build(&fields, &mut document),
-                };
-                built
+                (compiled.build)(&fields, &mut document)
                     .map_err(String::from)
                     .and_then(|()| extra_fields(compiled, &fields, &mut document.extra))
             }

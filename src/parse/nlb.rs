@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use crate::document::{Backend, Cert, Document, Elb, Endpoint, List, ListSep, Millis};
 
-use super::fields::{field_names, FieldError, Fields};
+use super::fields::{field_names, FieldError, Fields, FormatBuilder};
 use super::request;
 
 field_names! {
@@ -35,7 +35,18 @@ field_names! {
     UnparsedTrailing = "unparsed_trailing",
 }
 
-pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<(), FieldError> {
+/// The NLB access log.
+pub(super) struct NlbAccessLog;
+
+impl FormatBuilder for NlbAccessLog {
+    const FIELDS: &'static [&'static str] = FIELDS;
+
+    fn build<'a>(fields: &Fields<'a, '_>, document: &mut Document<'a>) -> Result<(), FieldError> {
+        build(fields, document)
+    }
+}
+
+fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<(), FieldError> {
     let time = f.line_time(F::Time)?;
     doc.event.end = Some(time.rfc3339.clone());
     doc.timestamp = time.rfc3339;

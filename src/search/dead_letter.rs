@@ -37,6 +37,25 @@ pub struct DeadItem<'b> {
     pub document: &'b [u8],
 }
 
+/// A dead-letter location that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LocationError {
+    /// Not `s3://BUCKET[/PREFIX]` (the message names the location).
+    #[error("{0}")]
+    S3Location(String),
+    #[error("dead-letter location {spec}: no S3 client")]
+    NoS3Client { spec: String },
+    #[error("dead-letter location: empty")]
+    Empty,
+}
+
+/// The command line reports errors as text.
+impl From<LocationError> for String {
+    fn from(error: LocationError) -> String {
+        error.to_string()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DeadLetterError {
     #[error("could not be written to the dead-letter file {path}: {source}")]
@@ -55,15 +74,17 @@ pub enum DeadLetterError {
 
 impl DeadLetter {
     /// `DIR` or `s3://bucket/prefix`.
-    pub fn parse(spec: &str, s3: Option<&aws_sdk_s3::Client>) -> Result<Self, String> {
+    pub fn parse(spec: &str, s3: Option<&aws_sdk_s3::Client>) -> Result<Self, LocationError> {
         if spec.starts_with("s3://") {
-            let location = S3Location::parse(spec)?;
+            let location = S3Location::parse(spec).map_err(LocationError::S3Location)?;
             let client = s3
-                .ok_or_else(|| format!("dead-letter location {spec}: no S3 client"))?
+                .ok_or_else(|| LocationError::NoS3Client {
+                    spec: spec.to_string(),
+                })?
                 .clone();
             Ok(DeadLetter::S3 { client, location })
         } else if spec.is_empty() {
-            Err("dead-letter location: empty".into())
+            Err(LocationError::Empty)
         } else {
             Ok(DeadLetter::Local(PathBuf::from(spec)))
         }

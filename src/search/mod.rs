@@ -151,22 +151,10 @@ impl SearchClient {
             return Err(invalid("use http://HOST:PORT or https://HOST".into()));
         }
         let mut auth = config.auth.clone();
-        if !url.username().is_empty() {
+        if let Some((username, password)) = take_url_credentials(&mut url) {
             if matches!(auth, Auth::None) {
-                let decode = |s: &str| {
-                    percent_encoding::percent_decode_str(s)
-                        .decode_utf8_lossy()
-                        .into_owned()
-                };
-                auth = Auth::Basic {
-                    username: decode(url.username()),
-                    password: decode(url.password().unwrap_or("")),
-                };
+                auth = Auth::Basic { username, password };
             }
-            // The credentials travel in the Authorization header, never in the URL (which
-            // errors and logs print).
-            let _ = url.set_username("");
-            let _ = url.set_password(None);
         }
         let endpoint = url.as_str().trim_end_matches('/').to_string();
         let auth_kind = format!("{auth:?}");
@@ -349,14 +337,29 @@ fn method_name(method: Method) -> &'static str {
     }
 }
 
+/// Takes the user and password out of `url`, percent-decoded (`None` when it names no user):
+/// credentials travel in the Authorization header, never in the URL, which errors and logs print.
+/// A password without a user is taken out too.
+pub fn take_url_credentials(url: &mut Url) -> Option<(String, String)> {
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let credentials = (!url.username().is_empty())
+        .then(|| (decode(url.username()), decode(url.password().unwrap_or(""))));
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    credentials
+}
+
 /// `https://user:secret@host/` → `https://host/`, for messages about an endpoint that did not
 /// even parse as far as the client. What does not parse as a URL with a host (`user:pw@host:9200`
 /// parses as scheme `user`, path `pw@host:9200`) loses everything up to its last `@`.
 pub fn redact(endpoint: &str) -> String {
     match Url::parse(endpoint) {
         Ok(mut url) if url.has_host() => {
-            let _ = url.set_username("");
-            let _ = url.set_password(None);
+            take_url_credentials(&mut url);
             url.as_str().trim_end_matches('/').to_string()
         }
         _ => match endpoint.rsplit_once('@') {
@@ -431,6 +434,19 @@ mod tests {
             .to_string();
         assert!(err.contains("http://127.0.0.1:1/"), "{err}");
         assert!(!err.contains("s3cret"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_password_without_a_user_leaves_the_url_too() {
+        let client = SearchClient::connect(&SearchConfig {
+            endpoint: "http://:s3cret@127.0.0.1:1/".into(),
+            auth: Auth::None,
+            gzip: true,
+            ca_bundle: None,
+        })
+        .await
+        .unwrap();
+        assert_eq!(client.endpoint(), "http://127.0.0.1:1");
     }
 
     #[tokio::test]
