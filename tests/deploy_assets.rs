@@ -674,6 +674,83 @@ fn the_target_health_dashboard_has_what_the_issue_asks_for() {
     }
 }
 
+/// Issue 17 item 6: an NLB overview and an ALB connection log overview beside the ALB one, each
+/// reading only its own format's indices, with what an operator of that format looks at first.
+#[test]
+fn the_nlb_and_connection_log_overviews_have_what_the_issue_asks_for() {
+    for file in DASHBOARDS {
+        let objects = load(file).objects;
+        let check = |board: &str, pattern: &str, wanted: &[(&str, &str)]| {
+            let panels = panels_of(&objects, board);
+            let charts: Vec<&&Value> = panels
+                .iter()
+                .filter(|p| p["type"] == "visualization" && !aggs_of(p).is_empty())
+                .collect();
+            for vis in &charts {
+                assert_eq!(
+                    pattern_title(&objects, vis),
+                    Some(pattern),
+                    "{file}: {board}: {} reads {pattern}",
+                    vis["id"]
+                );
+                assert!(
+                    query_of(vis).contains("event.kind:event"),
+                    "{file}: {board}: {} counts failure documents too",
+                    vis["id"]
+                );
+            }
+            for (ty, field) in wanted {
+                assert!(
+                    charts.iter().any(|v| aggs_of(v)
+                        .iter()
+                        .any(|(t, f)| t == ty && f.as_deref() == Some(*field))),
+                    "{file}: {board}: no {ty} on {field}"
+                );
+            }
+            assert!(
+                panels
+                    .iter()
+                    .any(|p| embedded(p, "/attributes/visState").is_some_and(|v| {
+                        v["type"] == "markdown"
+                            && str_at(&v, "/params/markdown")
+                                .is_some_and(|m| m.contains("(#/view/albingest-alb-overview)"))
+                    })),
+                "{file}: {board} does not link to the ALB overview"
+            );
+        };
+        check(
+            "albingest-nlb-overview",
+            "nlb-logs-*",
+            &[
+                ("date_histogram", "@timestamp"),
+                ("terms", "aws.elb.listener"),
+                ("percentiles", "aws.elb.connection_time.ms"),
+                ("percentiles", "aws.elb.tls_handshake_time.ms"),
+                ("sum", "source.bytes"),
+                ("sum", "destination.bytes"),
+                ("terms", "source.ip"),
+                ("terms", "aws.elb.backend.ip"),
+                ("terms", "tls.version"),
+                ("terms", "aws.elb.incoming_tls_alert"),
+            ],
+        );
+        check(
+            "albingest-alb-connection-overview",
+            "alb-connection-logs-*",
+            &[
+                ("date_histogram", "@timestamp"),
+                ("terms", "aws.elb.tls_verify_status"),
+                ("percentiles", "aws.elb.tls_handshake_latency"),
+                ("terms", "aws.elb.tls_error_code"),
+                ("terms", "tls.version"),
+                ("terms", "tls.cipher"),
+                ("terms", "source.ip"),
+                ("terms", "destination.port"),
+            ],
+        );
+    }
+}
+
 #[test]
 fn both_flavours_hold_the_same_objects() {
     let ids = |file| -> BTreeSet<(String, String)> {

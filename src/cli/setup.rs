@@ -20,8 +20,9 @@ Elasticsearch, Elasticsearch Serverless, and the version): no wildcard field typ
 target has none, no index settings on serverless targets; Elasticsearch before 7.8 is refused. \
 Then checks with POST _index_template/_simulate_index/NAME that a new daily index gets our \
 template, and fails naming the template that overrides it.\n\n\
-With --dashboards-url, also imports the \"ALB overview\" saved objects (index patterns, \
-visualizations, dashboard) into OpenSearch Dashboards or Kibana with \
+With --dashboards-url, also imports the saved objects of the \"ALB overview\", \"ALB target \
+health\", \"NLB overview\" and \"ALB connection log overview\" dashboards (index patterns, \
+visualizations, dashboards) into OpenSearch Dashboards or Kibana with \
 POST URL/api/saved_objects/_import?overwrite=true; importing again updates them in place. Without \
 --endpoint (or ALBINGEST_ENDPOINT), only the dashboards are imported. Basic auth from \
 --username/ALBINGEST_USERNAME and ALBINGEST_PASSWORD applies to both (SigV4 only to the search \
@@ -35,13 +36,13 @@ pub struct SetupArgs {
     pub templates: TemplateArgs,
 
     /// Index name prefix: PREFIX for ALB access logs, or FORMAT=PREFIX (alb, alb-connection, nlb,
-    /// elb, alb-health-check). Repeatable. The imported index patterns follow the ALB and health
-    /// check prefixes.
+    /// elb, alb-health-check). Repeatable. The imported index patterns follow the ALB, health
+    /// check, NLB and connection log prefixes.
     #[arg(long = "index-prefix", value_name = "[FORMAT=]PREFIX")]
     pub index_prefixes: Vec<String>,
 
     /// OpenSearch Dashboards or Kibana URL (e.g. https://DOMAIN/_dashboards, or
-    /// https://KIBANA/s/SPACE for a Kibana space): import the "ALB overview" dashboard there.
+    /// https://KIBANA/s/SPACE for a Kibana space): import the dashboards there.
     #[arg(long, value_name = "URL")]
     pub dashboards_url: Option<String>,
 
