@@ -154,6 +154,7 @@ impl TemplateArgs {
             shards: self.shards,
             replicas: self.replicas,
             refresh_interval: self.refresh_interval.clone(),
+            ilm_policy: None,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod fault_proxy;
 pub mod lambda;
+pub mod lifecycle_apis;
 pub mod target_profiles;
 
 use std::io::Write;
