@@ -158,6 +158,8 @@ pub struct IngestConfig {
     pub patterns_dir: Option<String>,
     /// `ALBINGEST_DOCUMENT_IDS`: auto (default), deterministic or server.
     pub document_ids: crate::bulk::DocumentIds,
+    /// `ALBINGEST_BUCKET_ROLES`: the bucket → role ARN (+ external id, region) map, JSON.
+    pub bucket_roles: crate::source::roles::BucketRoles,
 }
 
 impl IngestConfig {
@@ -202,6 +204,11 @@ impl IngestConfig {
                 .transpose()
                 .map_err(|why| err("ALBINGEST_DOCUMENT_IDS", why))?
                 .unwrap_or_default(),
+            bucket_roles: crate::source::roles::BucketRoles::parse(
+                "ALBINGEST_BUCKET_ROLES",
+                &value(env, "ALBINGEST_BUCKET_ROLES").unwrap_or_default(),
+            )
+            .map_err(|e| err("ALBINGEST_BUCKET_ROLES", e.to_string()))?,
         })
     }
 }

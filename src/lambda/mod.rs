@@ -96,6 +96,7 @@ impl IngestFunction {
             in_flight: 4,
             dead_letter: config.dead_letter,
             s3: Some(None),
+            bucket_roles: config.bucket_roles,
             document_ids: config.document_ids,
         })
         .await

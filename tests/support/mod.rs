@@ -259,6 +259,7 @@ impl Setup {
             parser: Arc::new(Parser::embedded()),
             prefixes: Arc::new(self.prefixes()),
             s3: self.s3.clone(),
+            buckets: None,
             loader: Some(Arc::new(
                 BulkLoader::new(
                     Arc::new(client),
