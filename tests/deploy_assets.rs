@@ -22,7 +22,7 @@ const SAM_TEMPLATE: &str = "deploy/sam/template.yaml";
 const TERRAFORM_MAIN: &str = "deploy/terraform/main.tf";
 
 /// The environment the ingest binary reads (the contract in deploy/README.md).
-const INGEST_ENV: [&str; 14] = [
+const INGEST_ENV: [&str; 15] = [
     "ALBINGEST_ENDPOINT",
     "ALBINGEST_AUTH",
     "ALBINGEST_SIGV4_SERVICE",
@@ -36,6 +36,7 @@ const INGEST_ENV: [&str; 14] = [
     "ALBINGEST_SETUP",
     "ALBINGEST_DEADLINE_MARGIN_SECONDS",
     "ALBINGEST_DOCUMENT_IDS",
+    "ALBINGEST_BUCKET_ROLES",
     "RUST_LOG",
 ];
 
@@ -935,7 +936,17 @@ fn the_ingest_role_may_read_and_write_the_checkpoint_tag_of_log_objects_only() {
         statement.contains(r#"resources = ["${local.log_bucket_arn}/${var.log_prefix}*"]"#),
         "{statement}"
     );
-    assert_eq!(template.matches("s3:PutObjectTagging").count(), 1);
+    // Elsewhere only for the extra log buckets (issue 17 item 5), on their objects.
+    assert_eq!(template.matches("s3:PutObjectTagging").count(), 2);
+    let extra = sam_resource(&template, "IngestRole")
+        .into_iter()
+        .skip_while(|l| l.trim() != "- Sid: ReadExtraLogBuckets")
+        .take(3)
+        .collect::<Vec<_>>();
+    assert_eq!(
+        extra.get(2).map(|l| l.trim()),
+        Some("Action: [s3:GetObject, s3:GetObjectTagging, s3:PutObjectTagging]")
+    );
 }
 
 #[test]

@@ -369,3 +369,24 @@ variable "oldest_event_age_seconds" {
   type        = number
   default     = 900
 }
+
+# ------------------------------------------------------------------ many buckets, accounts, regions
+variable "extra_log_buckets" {
+  description = "More buckets the ingest function reads (other regions, a central log archive): GetObject and the checkpoint tag under prefix; with the sqs trigger their S3 notifications may reach the queue (account_id: the bucket owner, null = this account). Wire each bucket's notification yourself (deploy/README.md)."
+  type = list(object({
+    bucket     = string
+    prefix     = optional(string, "AWSLogs/")
+    account_id = optional(string)
+  }))
+  default = []
+}
+
+variable "bucket_roles" {
+  description = "ALBINGEST_BUCKET_ROLES: bucket => the role to read it with (role_arn, external_id) and its region; the function may assume exactly these roles. Buckets not named are read with the function's own role."
+  type = map(object({
+    role_arn    = optional(string)
+    external_id = optional(string)
+    region      = optional(string)
+  }))
+  default = {}
+}
