@@ -489,7 +489,16 @@ mod tests {
             .filter(|v| v["type"] == "index-pattern")
             .map(|v| v["attributes"]["title"].as_str().unwrap().to_string())
             .collect();
-        assert_eq!(titles, ["web-*", "web-failed-*", "web-health-*"]);
+        assert_eq!(
+            titles,
+            [
+                "web-*",
+                "web-failed-*",
+                "web-health-*",
+                "web-nlb-*",
+                "alb-connection-logs-*"
+            ]
+        );
         // Everything else is unchanged.
         for (shipped, sent) in KIBANA.lines().zip(text.lines()) {
             let (a, b): (Value, Value) = (
