@@ -1,5 +1,5 @@
-//! Importing the "ALB overview" and "ALB target health" saved objects (`deploy/dashboards/`,
-//! embedded at build time) into
+//! Importing the "ALB overview", "ALB target health", "NLB overview" and "ALB connection log
+//! overview" saved objects (`deploy/dashboards/`, embedded at build time) into
 //! OpenSearch Dashboards or Kibana with the saved objects import API:
 //! `POST {url}/api/saved_objects/_import?overwrite=true`, a multipart form whose field `file` is
 //! the `.ndjson` file, and the product's XSRF header (`osd-xsrf: true` / `kbn-xsrf: true`).
@@ -25,8 +25,13 @@ const KIBANA: &str = include_str!("../deploy/dashboards/kibana/alb-overview.ndjs
 /// The name of the uploaded file.
 pub const FILE_NAME: &str = "alb-overview.ndjson";
 /// The formats the shipped index patterns are for, under their default prefixes (`alb-logs-*`,
-/// `alb-logs-failed-*`, `alb-health-check-logs-*`).
-pub const SHIPPED_FORMATS: [LogFormat; 2] = [LogFormat::Alb, LogFormat::AlbHealthCheck];
+/// `alb-logs-failed-*`, `alb-health-check-logs-*`, `nlb-logs-*`, `alb-connection-logs-*`).
+pub const SHIPPED_FORMATS: [LogFormat; 4] = [
+    LogFormat::Alb,
+    LogFormat::AlbHealthCheck,
+    LogFormat::Nlb,
+    LogFormat::AlbConnection,
+];
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 /// How much of an answer an error message shows.
@@ -471,7 +476,16 @@ mod tests {
             .filter(|v| v["type"] == "index-pattern")
             .map(|v| v["attributes"]["title"].as_str().unwrap().to_string())
             .collect();
-        assert_eq!(titles, ["web-*", "web-failed-*", "web-health-*"]);
+        assert_eq!(
+            titles,
+            [
+                "web-*",
+                "web-failed-*",
+                "web-health-*",
+                "web-nlb-*",
+                "alb-connection-logs-*"
+            ]
+        );
         // Everything else is unchanged.
         for (shipped, sent) in KIBANA.lines().zip(text.lines()) {
             let (a, b): (Value, Value) = (

@@ -59,6 +59,9 @@ pub struct IngestOptions {
     pub dead_letter: String,
     /// Whether to build an S3 client (for S3 sources or dead letters), and for which endpoint.
     pub s3: S3Access,
+    /// Buckets read with another role or region (`ALBINGEST_BUCKET_ROLES`); empty: every bucket
+    /// with the default credentials.
+    pub bucket_roles: source::roles::BucketRoles,
     /// Where document ids come from.
     pub document_ids: DocumentIds,
 }
@@ -108,7 +111,10 @@ mod s3_access_tests {
 pub struct Ingester {
     pub parser: Arc<Parser>,
     pub prefixes: Arc<IndexPrefixes>,
+    /// The default S3 client (dead letters, unmapped buckets).
     pub s3: Option<aws_sdk_s3::Client>,
+    /// The client of each bucket (`bucket_roles`), when S3 is used.
+    pub buckets: Option<Arc<source::roles::BucketClients>>,
     /// `None`: dry run (parse and count, write nothing).
     pub loader: Option<Arc<BulkLoader>>,
     /// Upper bound of a `_bulk` body, uncompressed.
@@ -335,11 +341,18 @@ impl Ingester {
     /// Builds the clients (S3, search server) and the sender. Nothing is sent yet: the first
     /// request to the search server is the caller's (`setup`) or the first batch.
     pub async fn connect(options: IngestOptions) -> Result<Self, ConnectError> {
-        let s3 = match &options.s3 {
+        let endpoint = match &options.s3 {
             S3Access::None => None,
-            S3Access::Aws => Some(source::s3_client(None).await),
-            S3Access::Endpoint(url) => Some(source::s3_client(Some(url)).await),
+            S3Access::Aws => Some(None),
+            S3Access::Endpoint(url) => Some(Some(url.as_str())),
         };
+        let buckets = match endpoint {
+            Some(endpoint) => Some(Arc::new(
+                source::bucket_clients(endpoint, options.bucket_roles.clone()).await,
+            )),
+            None => None,
+        };
+        let s3 = buckets.as_ref().map(|b| b.default_client().clone());
         let in_flight = options.in_flight.max(1);
         let loader = match &options.search {
             None => None,
@@ -356,11 +369,20 @@ impl Ingester {
             parser: Arc::new(options.parser),
             prefixes: Arc::new(options.prefixes),
             s3,
+            buckets,
             loader,
             batch_bytes: options.batch_bytes,
             batches_in_flight: in_flight,
             progress: Arc::new(Progress::default()),
         })
+    }
+
+    /// The S3 client that reads `source`'s bucket (its role's, or the default one).
+    async fn s3_for(&self, source: &Source) -> Option<aws_sdk_s3::Client> {
+        match (source, &self.buckets) {
+            (Source::S3 { bucket, .. }, Some(buckets)) => Some(buckets.for_bucket(bucket).await),
+            _ => self.s3.clone(),
+        }
     }
 
     /// The search server's client (`None` in a dry run), e.g. to install the index templates.
@@ -378,7 +400,8 @@ impl Ingester {
         let started = Instant::now();
         let mut checkpoint = self.read_checkpoint(source).await?;
         let skip_before = checkpoint.as_ref().map_or(0, |c| c.current().skip_before());
-        let opened = source::open(source, self.s3.as_ref()).await?;
+        let s3 = self.s3_for(source).await;
+        let opened = source::open(source, s3.as_ref()).await?;
         let info = Arc::new(opened.info);
         let object_name = info.file_path.clone();
 
@@ -571,7 +594,8 @@ impl Ingester {
         &self,
         source: &Source,
     ) -> Result<Option<ObjectCheckpoint>, IngestError> {
-        let (Some(loader), Some(s3), Source::S3 { bucket, key }) = (&self.loader, &self.s3, source)
+        let s3 = self.s3_for(source).await;
+        let (Some(loader), Some(s3), Source::S3 { bucket, key }) = (&self.loader, &s3, source)
         else {
             return Ok(None);
         };

@@ -5,6 +5,46 @@ use std::fmt::Write as _;
 
 use crate::json::write_str;
 
+/// The namespace of the ingest function's metrics.
+pub const NAMESPACE: &str = "albingest";
+/// The one dimension: the function's name (`AWS_LAMBDA_FUNCTION_NAME`).
+pub const DIMENSION: &str = "FunctionName";
+
+/// The metric names the ingest function emits once per object (the deployment's alarms and the
+/// README's table name them; `tests/deploy_assets.rs` checks both against this list).
+pub mod names {
+    pub const OBJECTS: &str = "Objects";
+    pub const FAILED_OBJECTS: &str = "FailedObjects";
+    pub const LINES: &str = "Lines";
+    pub const DOCUMENTS: &str = "Documents";
+    pub const FAILURE_DOCUMENTS: &str = "FailureDocuments";
+    pub const INDEXED: &str = "Indexed";
+    pub const ALREADY_PRESENT: &str = "AlreadyPresent";
+    pub const DEAD_LETTERED: &str = "DeadLettered";
+    pub const UNPLACED: &str = "Unplaced";
+    pub const RETRIES: &str = "Retries";
+    pub const BYTES_IN: &str = "BytesIn";
+    pub const BYTES_OUT: &str = "BytesOut";
+    pub const SECONDS: &str = "Seconds";
+}
+
+/// Every name in [`names`], in the order a record lists them.
+pub const INGEST_METRICS: [&str; 13] = [
+    names::OBJECTS,
+    names::FAILED_OBJECTS,
+    names::LINES,
+    names::DOCUMENTS,
+    names::FAILURE_DOCUMENTS,
+    names::INDEXED,
+    names::ALREADY_PRESENT,
+    names::DEAD_LETTERED,
+    names::UNPLACED,
+    names::RETRIES,
+    names::BYTES_IN,
+    names::BYTES_OUT,
+    names::SECONDS,
+];
+
 /// A metric's CloudWatch unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {

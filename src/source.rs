@@ -12,6 +12,8 @@ use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use tokio::sync::mpsc;
 
 use crate::format::{walk_takes, NotALog};
+
+pub mod roles;
 use crate::object_key::ObjectInfo;
 use crate::window::{self, TimeWindow};
 
@@ -125,6 +127,18 @@ pub enum SourceError {
 /// `--s3-endpoint` flag) overrides both. With any custom endpoint, addressing is path-style
 /// (`http://host/bucket/key`): S3-compatible servers rarely serve virtual-host buckets.
 pub async fn s3_client(endpoint: Option<&str>) -> aws_sdk_s3::Client {
+    bucket_clients(endpoint, roles::BucketRoles::default())
+        .await
+        .default_client()
+        .clone()
+}
+
+/// The S3 clients of a run: [`s3_client`]'s for every bucket `roles` does not name, and one per
+/// role (and region) it names, assumed on first use ([`roles`]).
+pub async fn bucket_clients(
+    endpoint: Option<&str>,
+    roles: roles::BucketRoles,
+) -> roles::BucketClients {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(endpoint) = endpoint {
         loader = loader.endpoint_url(endpoint);
@@ -134,12 +148,7 @@ pub async fn s3_client(endpoint: Option<&str>) -> aws_sdk_s3::Client {
         || ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
             .iter()
             .any(|v| std::env::var(v).is_ok_and(|url| !url.is_empty()));
-    let mut config = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(custom_endpoint);
-    if custom_endpoint && sdk.region().is_none() {
-        // S3-compatible servers ignore the region, but the SDK needs one to sign.
-        config = config.region(aws_sdk_s3::config::Region::new("us-east-1"));
-    }
-    aws_sdk_s3::Client::from_conf(config.build())
+    roles::BucketClients::new(sdk, custom_endpoint, roles)
 }
 
 /// An object a listing found, and its size when the listing says it.

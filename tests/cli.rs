@@ -432,7 +432,14 @@ fn each_subcommand_shows_only_the_options_it_uses_each_explained() {
             [
                 &search[..],
                 &templates,
-                &["--index-prefix", "--dashboards-url", "--dashboards-flavor"],
+                &[
+                    "--index-prefix",
+                    "--dashboards-url",
+                    "--dashboards-flavor",
+                    "--lifecycle",
+                    "--retention-days",
+                    "--apply-existing",
+                ],
             ]
             .concat(),
         ),

@@ -286,9 +286,10 @@ async fn imports_into_opensearch_dashboards_as_the_api_requires() {
     .await;
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
+    let shipped = ids(OSD_FILE).len();
     assert!(
         err.contains(&format!(
-            "OpenSearch Dashboards {}: imported 19 of 19 saved objects",
+            "OpenSearch Dashboards {}: imported {shipped} of {shipped} saved objects",
             double.url
         )),
         "{err}"
@@ -301,7 +302,7 @@ async fn imports_into_opensearch_dashboards_as_the_api_requires() {
     );
     let file = check_import(&requests[0], "", "osd-xsrf");
     assert_eq!(file, OSD_FILE, "the shipped file, byte for byte");
-    assert_eq!(ids(&file).len(), 19);
+    assert_eq!(ids(&file).len(), shipped);
     assert!(!requests[0].headers.contains_key("authorization"));
 }
 
@@ -381,6 +382,8 @@ async fn detects_opensearch_dashboards_and_follows_the_index_prefix() {
             "web".into(),
             "--index-prefix".into(),
             "alb-health-check=web-health".into(),
+            "--index-prefix".into(),
+            "nlb=edge".into(),
         ],
         vec![],
     )
@@ -396,7 +399,16 @@ async fn detects_opensearch_dashboards_and_follows_the_index_prefix() {
         .filter(|v| v["type"] == "index-pattern")
         .map(|v| v["attributes"]["title"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(titles, ["web-*", "web-failed-*", "web-health-*"]);
+    assert_eq!(
+        titles,
+        [
+            "web-*",
+            "web-failed-*",
+            "web-health-*",
+            "edge-*",
+            "alb-connection-logs-*"
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,7 +22,7 @@ const SAM_TEMPLATE: &str = "deploy/sam/template.yaml";
 const TERRAFORM_MAIN: &str = "deploy/terraform/main.tf";
 
 /// The environment the ingest binary reads (the contract in deploy/README.md).
-const INGEST_ENV: [&str; 14] = [
+const INGEST_ENV: [&str; 15] = [
     "ALBINGEST_ENDPOINT",
     "ALBINGEST_AUTH",
     "ALBINGEST_SIGV4_SERVICE",
@@ -36,6 +36,7 @@ const INGEST_ENV: [&str; 14] = [
     "ALBINGEST_SETUP",
     "ALBINGEST_DEADLINE_MARGIN_SECONDS",
     "ALBINGEST_DOCUMENT_IDS",
+    "ALBINGEST_BUCKET_ROLES",
     "RUST_LOG",
 ];
 
@@ -674,6 +675,83 @@ fn the_target_health_dashboard_has_what_the_issue_asks_for() {
     }
 }
 
+/// Issue 17 item 6: an NLB overview and an ALB connection log overview beside the ALB one, each
+/// reading only its own format's indices, with what an operator of that format looks at first.
+#[test]
+fn the_nlb_and_connection_log_overviews_have_what_the_issue_asks_for() {
+    for file in DASHBOARDS {
+        let objects = load(file).objects;
+        let check = |board: &str, pattern: &str, wanted: &[(&str, &str)]| {
+            let panels = panels_of(&objects, board);
+            let charts: Vec<&&Value> = panels
+                .iter()
+                .filter(|p| p["type"] == "visualization" && !aggs_of(p).is_empty())
+                .collect();
+            for vis in &charts {
+                assert_eq!(
+                    pattern_title(&objects, vis),
+                    Some(pattern),
+                    "{file}: {board}: {} reads {pattern}",
+                    vis["id"]
+                );
+                assert!(
+                    query_of(vis).contains("event.kind:event"),
+                    "{file}: {board}: {} counts failure documents too",
+                    vis["id"]
+                );
+            }
+            for (ty, field) in wanted {
+                assert!(
+                    charts.iter().any(|v| aggs_of(v)
+                        .iter()
+                        .any(|(t, f)| t == ty && f.as_deref() == Some(*field))),
+                    "{file}: {board}: no {ty} on {field}"
+                );
+            }
+            assert!(
+                panels
+                    .iter()
+                    .any(|p| embedded(p, "/attributes/visState").is_some_and(|v| {
+                        v["type"] == "markdown"
+                            && str_at(&v, "/params/markdown")
+                                .is_some_and(|m| m.contains("(#/view/albingest-alb-overview)"))
+                    })),
+                "{file}: {board} does not link to the ALB overview"
+            );
+        };
+        check(
+            "albingest-nlb-overview",
+            "nlb-logs-*",
+            &[
+                ("date_histogram", "@timestamp"),
+                ("terms", "aws.elb.listener"),
+                ("percentiles", "aws.elb.connection_time.ms"),
+                ("percentiles", "aws.elb.tls_handshake_time.ms"),
+                ("sum", "source.bytes"),
+                ("sum", "destination.bytes"),
+                ("terms", "source.ip"),
+                ("terms", "aws.elb.backend.ip"),
+                ("terms", "tls.version"),
+                ("terms", "aws.elb.incoming_tls_alert"),
+            ],
+        );
+        check(
+            "albingest-alb-connection-overview",
+            "alb-connection-logs-*",
+            &[
+                ("date_histogram", "@timestamp"),
+                ("terms", "aws.elb.tls_verify_status"),
+                ("percentiles", "aws.elb.tls_handshake_latency"),
+                ("terms", "aws.elb.tls_error_code"),
+                ("terms", "tls.version"),
+                ("terms", "tls.cipher"),
+                ("terms", "source.ip"),
+                ("terms", "destination.port"),
+            ],
+        );
+    }
+}
+
 #[test]
 fn both_flavours_hold_the_same_objects() {
     let ids = |file| -> BTreeSet<(String, String)> {
@@ -858,7 +936,17 @@ fn the_ingest_role_may_read_and_write_the_checkpoint_tag_of_log_objects_only() {
         statement.contains(r#"resources = ["${local.log_bucket_arn}/${var.log_prefix}*"]"#),
         "{statement}"
     );
-    assert_eq!(template.matches("s3:PutObjectTagging").count(), 1);
+    // Elsewhere only for the extra log buckets (issue 17 item 5), on their objects.
+    assert_eq!(template.matches("s3:PutObjectTagging").count(), 2);
+    let extra = sam_resource(&template, "IngestRole")
+        .into_iter()
+        .skip_while(|l| l.trim() != "- Sid: ReadExtraLogBuckets")
+        .take(3)
+        .collect::<Vec<_>>();
+    assert_eq!(
+        extra.get(2).map(|l| l.trim()),
+        Some("Action: [s3:GetObject, s3:GetObjectTagging, s3:PutObjectTagging]")
+    );
 }
 
 #[test]
@@ -891,4 +979,153 @@ fn serverless_data_access_policy_and_api_key_come_with_both_deployments() {
         );
     }
     assert!(main.contains("data \"aws_secretsmanager_secret_version\" \"api_key\""));
+}
+
+// ------------------------------------------------------------------ alarms
+
+/// One CloudWatch alarm of a deployment: (namespace, metric, the resource its dimension names).
+#[derive(Debug)]
+struct Alarm {
+    name: String,
+    namespace: String,
+    metric: String,
+    dimension: String,
+    notifies: bool,
+}
+
+/// The `AWS::CloudWatch::Alarm` resources of the SAM template.
+fn sam_alarms() -> Vec<Alarm> {
+    let template = read(SAM_TEMPLATE);
+    let value = |resource: &[String], key: &str| {
+        resource
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(&format!("{key}: ")))
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    let header = Regex::new(r"(?m)^  ([A-Za-z0-9]+):\n    Type: AWS::CloudWatch::Alarm$").unwrap();
+    header
+        .captures_iter(&template)
+        .map(|c| {
+            let name = c[1].to_owned();
+            let resource = sam_resource(&template, &name);
+            let dimension = value(&resource, "Dimensions");
+            Alarm {
+                namespace: value(&resource, "Namespace"),
+                metric: value(&resource, "MetricName"),
+                dimension,
+                notifies: value(&resource, "AlarmActions").contains("AlarmTopic"),
+                name,
+            }
+        })
+        .collect()
+}
+
+/// The entries of `local.alarms` in the Terraform module (deploy/terraform/alarms.tf).
+fn terraform_alarms() -> Vec<Alarm> {
+    let text = read("deploy/terraform/alarms.tf");
+    let entry = Regex::new(
+        r#"(?s)"([a-z-]+)" = \{\s*description = "[^"]*"\s*namespace\s*= "([^"]+)"\s*metric\s*= "([^"]+)"\s*dimensions\s*= \{ ([^}]*) \}"#,
+    )
+    .unwrap();
+    let notifies = text.contains("alarm_actions       = local.alarm_actions");
+    entry
+        .captures_iter(&text)
+        .map(|c| Alarm {
+            name: c[1].to_owned(),
+            namespace: c[2].to_owned(),
+            metric: c[3].to_owned(),
+            dimension: c[4].to_owned(),
+            notifies,
+        })
+        .collect()
+}
+
+/// Issue 17 item 3: both deployments alarm on function errors (both functions), the
+/// dead-letter queue not empty, the age of the oldest waiting event, and the ingest function's
+/// own metrics, which must be names the function emits (src/metrics.rs).
+#[test]
+fn the_alarms_watch_what_the_issue_asks_for_with_metrics_the_function_emits() {
+    for (deployment, alarms, ingest, cleanup, dead_letters, queue) in [
+        (
+            SAM_TEMPLATE,
+            sam_alarms(),
+            "IngestFunction",
+            "CleanupFunction",
+            "DeadLetterQueue.QueueName",
+            "IngestQueue.QueueName",
+        ),
+        (
+            "deploy/terraform/alarms.tf",
+            terraform_alarms(),
+            "aws_lambda_function.ingest",
+            "aws_lambda_function.cleanup",
+            "aws_sqs_queue.dead_letter.name",
+            "aws_sqs_queue.ingest[0].name",
+        ),
+    ] {
+        assert!(!alarms.is_empty(), "{deployment}: no alarms found");
+        for alarm in &alarms {
+            assert!(
+                alarm.notifies,
+                "{deployment}: {} notifies nobody",
+                alarm.name
+            );
+            if alarm.namespace == albingest::metrics::NAMESPACE {
+                assert!(
+                    albingest::metrics::INGEST_METRICS.contains(&alarm.metric.as_str()),
+                    "{deployment}: {} watches {}, which src/metrics.rs does not emit",
+                    alarm.name,
+                    alarm.metric
+                );
+                assert!(
+                    alarm.dimension.contains(albingest::metrics::DIMENSION)
+                        && alarm.dimension.contains(ingest),
+                    "{deployment}: {}: dimension {} is not the ingest function's name",
+                    alarm.name,
+                    alarm.dimension
+                );
+            }
+        }
+        let watches = |namespace: &str, metric: &str, of: &str| {
+            alarms
+                .iter()
+                .any(|a| a.namespace == namespace && a.metric == metric && a.dimension.contains(of))
+        };
+        for (namespace, metric, of) in [
+            ("AWS/Lambda", "Errors", ingest),
+            ("AWS/Lambda", "Errors", cleanup),
+            (
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                dead_letters,
+            ),
+            ("AWS/SQS", "ApproximateAgeOfOldestMessage", queue),
+            ("AWS/Lambda", "AsyncEventAge", ingest),
+            ("albingest", "DeadLettered", ingest),
+            ("albingest", "Unplaced", ingest),
+            ("albingest", "FailureDocuments", ingest),
+        ] {
+            assert!(
+                watches(namespace, metric, of),
+                "{deployment}: no alarm on {namespace} {metric} of {of}: {alarms:#?}"
+            );
+        }
+    }
+}
+
+/// The README's metrics table names every metric the function emits, and only those.
+#[test]
+fn the_readme_documents_every_emitted_metric() {
+    let readme = read("README.md");
+    let table: BTreeSet<String> = Regex::new(r"(?m)^\| `([A-Za-z]+)` \| (Count|Bytes|Seconds) \|")
+        .unwrap()
+        .captures_iter(&readme)
+        .map(|c| c[1].to_owned())
+        .collect();
+    let emitted: BTreeSet<String> = albingest::metrics::INGEST_METRICS
+        .iter()
+        .map(|m| (*m).to_owned())
+        .collect();
+    assert_eq!(table, emitted, "README.md metrics table");
 }

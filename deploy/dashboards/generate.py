@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the "ALB overview" and "ALB target health" saved objects for OpenSearch Dashboards and Kibana.
+"""Writes the "ALB overview", "ALB target health", "NLB overview" and "ALB connection log overview"
+saved objects for OpenSearch Dashboards and Kibana.
 
     python3 deploy/dashboards/generate.py           # (re)write both .ndjson files
     python3 deploy/dashboards/generate.py --check   # exit 1 if a file differs from what it would write
@@ -22,6 +23,8 @@ HERE = Path(__file__).resolve().parent
 LOGS_PATTERN_ID = "albingest-alb-logs"
 FAILED_PATTERN_ID = "albingest-alb-logs-failed"
 HEALTH_PATTERN_ID = "albingest-alb-health-check-logs"
+NLB_PATTERN_ID = "albingest-nlb-logs"
+CONNECTION_PATTERN_ID = "albingest-alb-connection-logs"
 TARGET_HEALTH_ID = "albingest-alb-target-health"
 INDEX_REF = "kibanaSavedObjectMeta.searchSourceJSON.index"
 
@@ -344,6 +347,8 @@ def saved_objects(flavour):
 
     objects.extend(enrichment_objects())
     objects.extend(target_health_objects(flavour))
+    for overview in FORMAT_OVERVIEWS:
+        objects.extend(format_overview_objects(flavour, overview))
 
     # Dashboards: a 48-column grid.
     overview = [
@@ -564,6 +569,139 @@ def target_health_objects(flavour):
             "**Requests:** [ALB overview](#/view/albingest-alb-overview)",
         ),
     ]
+
+
+def field_metric(agg_type, field, label, agg_id="1", **params):
+    """A metric over one field: sum, avg, max, or percentiles (with percents=[...])."""
+    return {
+        "id": agg_id,
+        "enabled": True,
+        "type": agg_type,
+        "schema": "metric",
+        "params": {"field": field, "customLabel": label, **params},
+    }
+
+
+PIE_PARAMS = {
+    "type": "pie",
+    "addTooltip": True,
+    "addLegend": True,
+    "legendPosition": "right",
+    "isDonut": True,
+    "labels": {"show": False, "values": True, "last_level": True, "truncate": 100},
+}
+
+# The NLB and ALB connection log overviews, from one table each: (panel id suffix, title,
+# description, chart, aggs(flavour), optional extra query). Every chart counts documents of
+# connections only (failure documents share the pattern) and reads its own format's indices.
+# Panels are laid out two to a row; a link back to the ALB overview closes each dashboard.
+FORMAT_OVERVIEWS = [
+    {
+        "id": "albingest-nlb-overview",
+        "title": "NLB overview",
+        "description": "Network Load Balancer access logs loaded by albingest: connections by listener, connection and TLS handshake times, bytes, clients, targets, TLS versions and alerts.",
+        "pattern_id": NLB_PATTERN_ID,
+        "pattern": "nlb-logs-*",
+        "panels": [
+            ("connections-by-listener", "NLB connections over time by listener",
+             "TLS connections per interval, stacked by listener (aws.elb.listener).", "histogram",
+             lambda fl: [count_metric(label="Connections"), date_histogram(fl), terms("3", "aws.elb.listener", 10, schema="group", label="Listener")],
+             None),
+            ("connection-time", "NLB connection time percentiles",
+             "p50 / p95 / p99 of aws.elb.connection_time.ms (milliseconds, whole connection).", "line",
+             lambda fl: [field_metric("percentiles", "aws.elb.connection_time.ms", "Connection time (ms)", percents=[50, 95, 99]), date_histogram(fl)],
+             None),
+            ("tls-handshake-time", "NLB TLS handshake time percentiles",
+             "p50 / p95 / p99 of aws.elb.tls_handshake_time.ms (milliseconds).", "line",
+             lambda fl: [field_metric("percentiles", "aws.elb.tls_handshake_time.ms", "TLS handshake time (ms)", percents=[50, 95, 99]), date_histogram(fl)],
+             None),
+            ("bytes", "NLB bytes over time",
+             "Bytes received from clients (source.bytes) and sent to them (destination.bytes).", "line",
+             lambda fl: [field_metric("sum", "source.bytes", "Received bytes"), field_metric("sum", "destination.bytes", "Sent bytes", agg_id="3"), date_histogram(fl)],
+             None),
+            ("top-clients", "NLB top client IPs", "Clients (source.ip) with the most connections.", "table",
+             lambda fl: [count_metric(label="Connections"), terms("2", "source.ip", 20, label="Client IP")],
+             None),
+            ("top-targets", "NLB top targets", "Targets (aws.elb.backend.ip, port) with the most connections.", "table",
+             lambda fl: [count_metric(label="Connections"), terms("2", "aws.elb.backend.ip", 20, label="Target IP"), terms("3", "aws.elb.backend.port", 5, label="Port")],
+             None),
+            ("tls-versions", "NLB TLS versions and ciphers", "Connections by tls.version and tls.cipher.", "table",
+             lambda fl: [count_metric(label="Connections"), terms("2", "tls.version", 5, label="TLS version"), terms("3", "tls.cipher", 10, label="Cipher")],
+             None),
+            ("tls-alerts", "NLB incoming TLS alerts", "Connections that ended with a TLS alert from the client (aws.elb.incoming_tls_alert).", "pie",
+             lambda fl: [count_metric(label="Connections"), terms("2", "aws.elb.incoming_tls_alert", 15, schema="segment", label="Alert")],
+             "aws.elb.incoming_tls_alert:*"),
+        ],
+    },
+    {
+        "id": "albingest-alb-connection-overview",
+        "title": "ALB connection log overview",
+        "description": "Application Load Balancer connection logs loaded by albingest: TLS handshakes by verification status, handshake latency, verification failures, TLS versions and ciphers, clients and listeners.",
+        "pattern_id": CONNECTION_PATTERN_ID,
+        "pattern": "alb-connection-logs-*",
+        "panels": [
+            ("connections-by-verify-status", "ALB connections over time by TLS verify status",
+             "Connections per interval, stacked by aws.elb.tls_verify_status (Success / Failed).", "histogram",
+             lambda fl: [count_metric(label="Connections"), date_histogram(fl), terms("3", "aws.elb.tls_verify_status", 5, schema="group", label="Verify status")],
+             None),
+            ("tls-handshake-latency", "ALB TLS handshake latency percentiles",
+             "p50 / p95 / p99 of aws.elb.tls_handshake_latency (seconds).", "line",
+             lambda fl: [field_metric("percentiles", "aws.elb.tls_handshake_latency", "TLS handshake latency (s)", percents=[50, 95, 99]), date_histogram(fl)],
+             None),
+            ("verify-failures", "ALB TLS verification failures by error code",
+             "Failed client certificate verifications by aws.elb.tls_error_code.", "pie",
+             lambda fl: [count_metric(label="Connections"), terms("2", "aws.elb.tls_error_code", 15, schema="segment", label="Error code")],
+             "aws.elb.tls_verify_status:Failed"),
+            ("tls-versions", "ALB connection TLS versions and ciphers", "Connections by tls.version and tls.cipher.", "table",
+             lambda fl: [count_metric(label="Connections"), terms("2", "tls.version", 5, label="TLS version"), terms("3", "tls.cipher", 10, label="Cipher")],
+             None),
+            ("top-clients", "ALB connection top client IPs", "Clients (source.ip) with the most connections.", "table",
+             lambda fl: [count_metric(label="Connections"), terms("2", "source.ip", 20, label="Client IP")],
+             None),
+            ("listeners", "ALB connections by listener port", "Connections by destination.port (the listener).", "table",
+             lambda fl: [count_metric(label="Connections"), terms("2", "destination.port", 10, label="Listener port")],
+             None),
+        ],
+    },
+]
+
+
+def format_overview_objects(flavour, overview):
+    """The index pattern, the charts, a link to the ALB overview and the dashboard of one
+    FORMAT_OVERVIEWS entry."""
+    board = overview["id"]
+    stem = board.removesuffix("-overview")
+    objects = [index_pattern(overview["pattern_id"], overview["pattern"])]
+    layout = []
+    for n, (suffix, title, description, chart, aggs, extra) in enumerate(overview["panels"]):
+        agg_list = aggs(flavour)
+        metric = agg_list[0]["params"].get("customLabel", "Connections")
+        if chart == "table":
+            params = table_params(per_page=20)
+        elif chart == "pie":
+            params = PIE_PARAMS
+        else:
+            unit = "Bytes" if chart == "line" and metric.endswith("bytes") else metric
+            params = xy_params(chart, "stacked" if chart == "histogram" else "normal", unit, metric)
+        query = REQUESTS_QUERY if extra is None else f"{REQUESTS_QUERY} and {extra}"
+        obj_id = f"{stem}-{suffix}"
+        objects.append(
+            visualization(obj_id, title, description, chart, agg_list, params, pattern=overview["pattern_id"], query=query)
+        )
+        layout.append(("visualization", obj_id, 24 * (n % 2), 15 * (n // 2), 24, 15))
+    link_id = f"{stem}-link-overview"
+    objects.append(
+        markdown(
+            link_id,
+            f"{overview['title']} (link)",
+            "Link to the ALB overview dashboard.",
+            "**Requests:** [ALB overview](#/view/albingest-alb-overview)",
+        )
+    )
+    rows = (len(overview["panels"]) + 1) // 2
+    layout.append(("visualization", link_id, 0, 15 * rows, 48, 4))
+    objects.append(dashboard(board, overview["title"], overview["description"], layout))
+    return objects
 
 
 def dashboard(obj_id, title, description, layout):

@@ -37,6 +37,8 @@ locals {
     var.auth_mode == "apikey" && var.api_key_secret != "" ? { ALBINGEST_API_KEY = local.api_key } : {},
   )
 
+  assume_role_arns = distinct(compact([for access in values(var.bucket_roles) : access.role_arn]))
+
   ingest_env = merge(local.connection_env, {
     ALBINGEST_INDEX_PREFIXES          = var.index_prefixes
     ALBINGEST_BATCH_BYTES             = tostring(var.batch_bytes)
@@ -45,6 +47,7 @@ locals {
     ALBINGEST_SETUP                   = tostring(var.install_index_templates)
     ALBINGEST_DEADLINE_MARGIN_SECONDS = tostring(var.deadline_margin_seconds)
     ALBINGEST_DOCUMENT_IDS            = var.document_ids
+    ALBINGEST_BUCKET_ROLES            = length(var.bucket_roles) == 0 ? "" : jsonencode({ for bucket, access in var.bucket_roles : bucket => { for k, v in access : k => v if v != null } })
     RUST_LOG                          = var.log_level
   })
 
@@ -237,6 +240,25 @@ data "aws_iam_policy_document" "ingest" {
     sid       = "CheckpointLogObjects"
     actions   = ["s3:GetObjectTagging", "s3:PutObjectTagging"]
     resources = ["${local.log_bucket_arn}/${var.log_prefix}*"]
+  }
+
+  dynamic "statement" {
+    for_each = length(var.extra_log_buckets) == 0 ? [] : [1]
+    content {
+      sid       = "ReadExtraLogBuckets"
+      actions   = ["s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging"]
+      resources = [for b in var.extra_log_buckets : "arn:${local.partition}:s3:::${b.bucket}/${b.prefix}*"]
+    }
+  }
+
+  # Reading other accounts' buckets (bucket_roles): only the roles named there.
+  dynamic "statement" {
+    for_each = length(local.assume_role_arns) == 0 ? [] : [1]
+    content {
+      sid       = "AssumeBucketRoles"
+      actions   = ["sts:AssumeRole"]
+      resources = local.assume_role_arns
+    }
   }
 
   statement {

@@ -47,3 +47,13 @@ output "dead_letter_location" {
   description = "Where documents the search server rejected are written."
   value       = local.dead_letter_url
 }
+
+output "alarm_topic_arn" {
+  description = "The SNS topic the alarms notify (null: none)."
+  value       = try(local.alarm_actions[0], null)
+}
+
+output "alarm_names" {
+  description = "The CloudWatch alarms."
+  value       = [for a in aws_cloudwatch_metric_alarm.this : a.alarm_name]
+}

@@ -60,6 +60,29 @@ data "aws_iam_policy_document" "ingest_queue" {
       values   = [local.account_id]
     }
   }
+
+  dynamic "statement" {
+    for_each = length(var.extra_log_buckets) == 0 ? [] : [1]
+    content {
+      sid       = "ExtraLogBucketNotifications"
+      actions   = ["sqs:SendMessage"]
+      resources = [aws_sqs_queue.ingest[0].arn]
+      principals {
+        type        = "Service"
+        identifiers = ["s3.amazonaws.com"]
+      }
+      condition {
+        test     = "ArnLike"
+        variable = "aws:SourceArn"
+        values   = [for b in var.extra_log_buckets : "arn:${local.partition}:s3:::${b.bucket}"]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = distinct([for b in var.extra_log_buckets : coalesce(b.account_id, local.account_id)])
+      }
+    }
+  }
 }
 
 resource "aws_sqs_queue_policy" "ingest" {

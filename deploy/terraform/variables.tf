@@ -339,3 +339,54 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+# ------------------------------------------------------------------ alarms
+variable "alarm_topic_arn" {
+  description = "SNS topic the alarms notify (ALARM and OK); null = a topic created here when alarm_email is set, else the alarms notify nobody (they still show in CloudWatch)."
+  type        = string
+  default     = null
+}
+
+variable "alarm_email" {
+  description = "With alarm_topic_arn null: create an SNS topic with this e-mail subscription (the address must confirm it)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be an e-mail address."
+  }
+}
+
+variable "failure_documents_threshold" {
+  description = "Alarm when more than this many lines in 5 minutes do not parse (the FailureDocuments metric)."
+  type        = number
+  default     = 100
+}
+
+variable "oldest_event_age_seconds" {
+  description = "Alarm when the oldest event waiting for the ingest function is older than this (queue age with sqs, AsyncEventAge otherwise)."
+  type        = number
+  default     = 900
+}
+
+# ------------------------------------------------------------------ many buckets, accounts, regions
+variable "extra_log_buckets" {
+  description = "More buckets the ingest function reads (other regions, a central log archive): GetObject and the checkpoint tag under prefix; with the sqs trigger their S3 notifications may reach the queue (account_id: the bucket owner, null = this account). Wire each bucket's notification yourself (deploy/README.md)."
+  type = list(object({
+    bucket     = string
+    prefix     = optional(string, "AWSLogs/")
+    account_id = optional(string)
+  }))
+  default = []
+}
+
+variable "bucket_roles" {
+  description = "ALBINGEST_BUCKET_ROLES: bucket => the role to read it with (role_arn, external_id) and its region; the function may assume exactly these roles. Buckets not named are read with the function's own role."
+  type = map(object({
+    role_arn    = optional(string)
+    external_id = optional(string)
+    region      = optional(string)
+  }))
+  default = {}
+}

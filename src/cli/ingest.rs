@@ -284,6 +284,9 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
         in_flight: args.in_flight,
         dead_letter: args.dead_letter.clone(),
         s3: crate::ingest::S3Access::when(needs_s3, args.s3_endpoint.clone()),
+        // The command line reads with the caller's credentials (an AWS profile may assume a
+        // role); the bucket → role map is the function's.
+        bucket_roles: Default::default(),
         document_ids: args.document_ids,
     })
     .await?;

@@ -170,6 +170,7 @@ impl TemplateArgs {
             shards: self.shards,
             replicas: self.replicas,
             refresh_interval: self.refresh_interval.clone(),
+            ilm_policy: None,
         }
     }
 }

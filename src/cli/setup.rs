@@ -7,6 +7,7 @@ use clap::Args;
 use super::{runtime, ParseOptions, SearchOptions, TemplateArgs};
 use crate::bulk::IndexPrefixes;
 use crate::dashboards::{self, DashboardsConfig, Flavor};
+use crate::search::lifecycle::{self, LifecycleChoice, LifecycleKind};
 use crate::search::templates::{self, TemplateOptions};
 use crate::search::SearchClient;
 
@@ -20,12 +21,21 @@ Elasticsearch, Elasticsearch Serverless, and the version): no wildcard field typ
 target has none, no index settings on serverless targets; Elasticsearch before 7.8 is refused. \
 Then checks with POST _index_template/_simulate_index/NAME that a new daily index gets our \
 template, and fails naming the template that overrides it.\n\n\
-With --dashboards-url, also imports the \"ALB overview\" saved objects (index patterns, \
-visualizations, dashboard) into OpenSearch Dashboards or Kibana with \
+With --dashboards-url, also imports the saved objects of the \"ALB overview\", \"ALB target \
+health\", \"NLB overview\" and \"ALB connection log overview\" dashboards (index patterns, \
+visualizations, dashboards) into OpenSearch Dashboards or Kibana with \
 POST URL/api/saved_objects/_import?overwrite=true; importing again updates them in place. Without \
 --endpoint (or ALBINGEST_ENDPOINT), only the dashboards are imported. Basic auth from \
 --username/ALBINGEST_USERNAME and ALBINGEST_PASSWORD applies to both (SigV4 only to the search \
-server)."
+server).\n\n\
+With --lifecycle ism|ilm|auto and --retention-days N, also installs the policy \
+albingest-retention that deletes each daily index N days after its creation: an OpenSearch ISM \
+policy (PUT _plugins/_ism/policies/albingest-retention, attached to new indices by its \
+ism_template over every prefix) or an Elasticsearch ILM policy (PUT \
+_ilm/policy/albingest-retention, attached to new indices by index.lifecycle.name in the index \
+templates); auto picks by the target. --apply-existing attaches it to the indices already there \
+too. Serverless targets have neither and are refused. The cleanup function stays the default: it \
+deletes by the date in the index name, which ISM/ILM do not read."
 )]
 pub struct SetupArgs {
     #[command(flatten)]
@@ -35,13 +45,13 @@ pub struct SetupArgs {
     pub templates: TemplateArgs,
 
     /// Index name prefix: PREFIX for ALB access logs, or FORMAT=PREFIX (alb, alb-connection, nlb,
-    /// elb, alb-health-check). Repeatable. The imported index patterns follow the ALB and health
-    /// check prefixes.
+    /// elb, alb-health-check). Repeatable. The imported index patterns follow the ALB, health
+    /// check, NLB and connection log prefixes.
     #[arg(long = "index-prefix", value_name = "[FORMAT=]PREFIX")]
     pub index_prefixes: Vec<String>,
 
     /// OpenSearch Dashboards or Kibana URL (e.g. https://DOMAIN/_dashboards, or
-    /// https://KIBANA/s/SPACE for a Kibana space): import the "ALB overview" dashboard there.
+    /// https://KIBANA/s/SPACE for a Kibana space): import the dashboards there.
     #[arg(long, value_name = "URL")]
     pub dashboards_url: Option<String>,
 
@@ -50,11 +60,40 @@ pub struct SetupArgs {
     #[arg(long, value_name = "FLAVOR", value_parser = ["opensearch", "kibana"],
           requires = "dashboards_url")]
     pub dashboards_flavor: Option<String>,
+
+    /// Retention on the server: ism (OpenSearch), ilm (Elasticsearch), auto (by the target) or
+    /// none (the cleanup function deletes old indices).
+    #[arg(long, value_name = "KIND", default_value = "none",
+          value_parser = ["ism", "ilm", "auto", "none"])]
+    pub lifecycle: String,
+
+    /// Days a daily index lives after its creation, with --lifecycle.
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub retention_days: Option<u32>,
+
+    /// With --lifecycle: attach the policy to the existing indices of the prefixes too.
+    #[arg(long)]
+    pub apply_existing: bool,
 }
 
 pub fn run(args: SetupArgs) -> Result<ExitCode, String> {
     let prefixes = ParseOptions::prefixes_from("--index-prefix", &args.index_prefixes)?;
-    let options = args.templates.options();
+    let mut options = args.templates.options();
+    let lifecycle: LifecycleChoice = args.lifecycle.parse()?;
+    let retention = match (lifecycle, args.retention_days) {
+        (LifecycleChoice::None, Some(_)) | (LifecycleChoice::None, None) if args.apply_existing => {
+            return Err("--apply-existing needs --lifecycle ism, ilm or auto".into())
+        }
+        (LifecycleChoice::None, Some(_)) => {
+            return Err("--retention-days needs --lifecycle ism, ilm or auto".into())
+        }
+        (LifecycleChoice::None, None) => 0,
+        (_, Some(days)) => days,
+        (_, None) => return Err("--lifecycle needs --retention-days DAYS".into()),
+    };
+    if lifecycle != LifecycleChoice::None && args.search.endpoint.is_none() {
+        return Err("--lifecycle needs --endpoint (or ALBINGEST_ENDPOINT)".into());
+    }
     let dashboards = match &args.dashboards_url {
         Some(url) => Some(DashboardsConfig {
             url: url.clone(),
@@ -89,6 +128,21 @@ pub fn run(args: SetupArgs) -> Result<ExitCode, String> {
             let client = SearchClient::connect(&config)
                 .await
                 .map_err(|e| e.to_string())?;
+            // The policy first: ISM attaches it to indices created after it exists, and the
+            // ILM index templates name it.
+            let kind = lifecycle::resolve(&client, lifecycle)
+                .await
+                .map_err(|e| format!("setup: {e}"))?;
+            if let Some(kind) = kind {
+                let installed =
+                    lifecycle::install(&client, kind, &prefixes, retention, args.apply_existing)
+                        .await
+                        .map_err(|e| format!("setup: {e}"))?;
+                if kind == LifecycleKind::Ilm {
+                    options.ilm_policy = Some(installed.policy.clone());
+                }
+                eprintln!("albingest setup: {installed}");
+            }
             install(&client, &prefixes, &options).await?;
         }
         if let Some(config) = dashboards {

@@ -163,6 +163,8 @@ pub struct IngestConfig {
     /// `ALBINGEST_GEOIP_CITY`, `ALBINGEST_GEOIP_ASN` (a path, e.g. in a layer under `/opt`, or
     /// `s3://BUCKET/KEY`), `ALBINGEST_USER_AGENT` (true/false).
     pub enrich: crate::enrich::EnrichConfig,
+    /// `ALBINGEST_BUCKET_ROLES`: the bucket → role ARN (+ external id, region) map, JSON.
+    pub bucket_roles: crate::source::roles::BucketRoles,
 }
 
 impl IngestConfig {
@@ -216,6 +218,11 @@ impl IngestConfig {
                 geoip_asn: value(env, "ALBINGEST_GEOIP_ASN"),
                 user_agent: flag(env, "ALBINGEST_USER_AGENT", false)?,
             },
+            bucket_roles: crate::source::roles::BucketRoles::parse(
+                "ALBINGEST_BUCKET_ROLES",
+                &value(env, "ALBINGEST_BUCKET_ROLES").unwrap_or_default(),
+            )
+            .map_err(|e| err("ALBINGEST_BUCKET_ROLES", e.to_string()))?,
         })
     }
 }

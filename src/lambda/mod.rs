@@ -17,7 +17,7 @@ use crate::event::{decode, Delivery, EventError, ObjectRef, Objects};
 use crate::format::{FormatChoice, LogFormat};
 use crate::grok::PatternLibrary;
 use crate::ingest::{ConnectError, IngestError, IngestOptions, Ingester, ObjectSummary, S3Access};
-use crate::metrics::{Record, Unit};
+use crate::metrics::{self, Record, Unit};
 use crate::parse::Parser;
 use crate::search::bulk_load::DEFAULT_IN_FLIGHT;
 use crate::search::retry::RetryPolicy;
@@ -105,6 +105,7 @@ impl IngestFunction {
             in_flight: DEFAULT_IN_FLIGHT,
             dead_letter: config.dead_letter,
             s3: S3Access::Aws,
+            bucket_roles: config.bucket_roles,
             document_ids: config.document_ids,
         })
         .await?;
@@ -210,22 +211,30 @@ impl IngestFunction {
     }
 
     fn emit_metrics(&self, s: &ObjectSummary, complete: bool) {
-        let record = Record::new("albingest")
-            .dimension("FunctionName", &self.name)
-            .metric("Objects", 1.0, Unit::Count)
-            .metric("FailedObjects", f64::from(u8::from(!complete)), Unit::Count)
-            .metric("Lines", s.lines as f64, Unit::Count)
-            .metric("Documents", s.documents as f64, Unit::Count)
-            .metric("FailureDocuments", s.failures as f64, Unit::Count)
-            .metric("Indexed", s.indexed as f64, Unit::Count)
-            .metric("AlreadyPresent", s.already_present as f64, Unit::Count)
-            .metric("DeadLettered", s.dead_lettered as f64, Unit::Count)
-            .metric("Retries", s.retries as f64, Unit::Count)
-            .metric("BytesIn", s.bytes_in as f64, Unit::Bytes)
-            .metric("BytesOut", s.bytes_out as f64, Unit::Bytes)
-            .metric("Seconds", s.seconds, Unit::Seconds);
+        let record = metrics_record(&self.name, s, complete);
         println!("{}", record.to_line(now_millis()));
     }
+}
+
+/// One object's EMF record: the names of [`metrics::INGEST_METRICS`], the function's name as
+/// the dimension.
+fn metrics_record(function: &str, s: &ObjectSummary, complete: bool) -> Record {
+    use metrics::names::*;
+    Record::new(metrics::NAMESPACE)
+        .dimension(metrics::DIMENSION, function)
+        .metric(OBJECTS, 1.0, Unit::Count)
+        .metric(FAILED_OBJECTS, f64::from(u8::from(!complete)), Unit::Count)
+        .metric(LINES, s.lines as f64, Unit::Count)
+        .metric(DOCUMENTS, s.documents as f64, Unit::Count)
+        .metric(FAILURE_DOCUMENTS, s.failures as f64, Unit::Count)
+        .metric(INDEXED, s.indexed as f64, Unit::Count)
+        .metric(ALREADY_PRESENT, s.already_present as f64, Unit::Count)
+        .metric(DEAD_LETTERED, s.dead_lettered as f64, Unit::Count)
+        .metric(UNPLACED, s.unplaced as f64, Unit::Count)
+        .metric(RETRIES, s.retries as f64, Unit::Count)
+        .metric(BYTES_IN, s.bytes_in as f64, Unit::Bytes)
+        .metric(BYTES_OUT, s.bytes_out as f64, Unit::Bytes)
+        .metric(SECONDS, s.seconds, Unit::Seconds)
 }
 
 fn error_message(error: &IngestError) -> String {
@@ -361,5 +370,27 @@ mod tests {
         assert!(emulator > Instant::now() + Duration::from_secs(590));
         let past = deadline_instant(now_millis() - 5_000);
         assert!(past <= Instant::now());
+    }
+
+    #[test]
+    fn the_record_has_every_documented_metric_and_the_unplaced_count() {
+        let summary = ObjectSummary {
+            lines: 10,
+            indexed: 6,
+            dead_lettered: 1,
+            unplaced: 3,
+            ..ObjectSummary::default()
+        };
+        let record = metrics_record("albingest-ingest", &summary, false);
+        let names: Vec<&str> = record.metrics.iter().map(|(n, _, _)| *n).collect();
+        assert_eq!(names, metrics::INGEST_METRICS);
+        let value = |name| record.metrics.iter().find(|m| m.0 == name).unwrap().1;
+        assert_eq!(value(metrics::names::UNPLACED), 3.0);
+        assert_eq!(value(metrics::names::DEAD_LETTERED), 1.0);
+        assert_eq!(value(metrics::names::FAILED_OBJECTS), 1.0);
+        assert_eq!(
+            record.dimensions,
+            [("FunctionName".to_string(), "albingest-ingest".to_string())]
+        );
     }
 }

@@ -6,6 +6,7 @@
 pub mod bulk_load;
 pub mod dead_letter;
 pub mod fate;
+pub mod lifecycle;
 pub mod retry;
 pub mod sigv4;
 pub mod target;

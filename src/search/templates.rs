@@ -12,7 +12,7 @@ use std::time::Duration;
 use opensearch::http::Method;
 use serde_json::{json, Value};
 
-use super::target::{TargetError, TargetProfile};
+use super::target::{Product, TargetError, TargetProfile};
 use super::{SearchClient, SearchError};
 use crate::bulk::IndexPrefixes;
 use crate::format::LogFormat;
@@ -39,6 +39,10 @@ pub struct TemplateOptions {
     pub replicas: Option<u32>,
     /// `5s`, `30s`, `-1` …
     pub refresh_interval: Option<String>,
+    /// `index.lifecycle.name`: the ILM policy new daily indices get (`setup --lifecycle ilm`).
+    /// `None` keeps the one an installed template names, so the ingest function's cold-start
+    /// setup does not detach a policy `setup` attached.
+    pub ilm_policy: Option<String>,
 }
 
 /// What was installed.
@@ -82,7 +86,32 @@ pub fn index_settings(options: &TemplateOptions) -> Value {
     if let Some(refresh) = &options.refresh_interval {
         index["refresh_interval"] = json!(refresh);
     }
+    if let Some(policy) = &options.ilm_policy {
+        index["lifecycle"] = json!({ "name": policy });
+    }
     settings
+}
+
+/// The `index.lifecycle.name` an installed index template carries, if any.
+async fn installed_ilm_policy(client: &SearchClient, name: &str) -> Option<String> {
+    let answer = client
+        .send(
+            Method::Get,
+            &format!("/_index_template/{name}"),
+            &[],
+            &[],
+            None,
+            Some(TIMEOUT),
+        )
+        .await
+        .ok()
+        .filter(|a| a.status.is_success())?;
+    let v: Value = serde_json::from_slice(&answer.body).ok()?;
+    let settings = &v["index_templates"][0]["index_template"]["template"]["settings"];
+    settings["index"]["lifecycle"]["name"]
+        .as_str()
+        .or(settings["index.lifecycle.name"].as_str())
+        .map(str::to_owned)
 }
 
 pub fn mappings_template() -> Value {
@@ -168,7 +197,14 @@ pub async fn install(
         wildcard_as_keyword: false,
         refused_existing: false,
     };
-    let templates = index_templates(prefixes, settings.as_ref());
+    let mut templates = index_templates(prefixes, settings.as_ref());
+    if options.ilm_policy.is_none() && profile.product == Product::Elasticsearch {
+        for (name, template) in &mut templates {
+            if let Some(policy) = installed_ilm_policy(client, name).await {
+                template["template"]["settings"]["index"]["lifecycle"] = json!({ "name": policy });
+            }
+        }
+    }
     let path = format!("/_component_template/{MAPPINGS_NAME}");
     let mut mappings = mappings_template();
     if profile.wildcard() == Some(false) {
@@ -499,8 +535,10 @@ mod tests {
             shards: Some(3),
             replicas: Some(0),
             refresh_interval: Some("30s".into()),
+            ilm_policy: Some("albingest-retention".into()),
         });
         let index = &s["index"];
+        assert_eq!(index["lifecycle"]["name"], "albingest-retention");
         assert_eq!(index["number_of_shards"], 3);
         assert_eq!(index["number_of_replicas"], 0);
         assert_eq!(index["refresh_interval"], "30s");

@@ -4,6 +4,7 @@
 
 pub mod fault_proxy;
 pub mod lambda;
+pub mod lifecycle_apis;
 pub mod target_profiles;
 
 use std::io::Write;
@@ -260,6 +261,7 @@ impl Setup {
             parser: Arc::new(Parser::embedded()),
             prefixes: Arc::new(self.prefixes()),
             s3: self.s3.clone(),
+            buckets: None,
             loader: Some(Arc::new(
                 BulkLoader::new(
                     Arc::new(client),
