@@ -30,7 +30,12 @@ pub struct Document<'a> {
     pub trace: Option<Trace<'a>>,
     pub log: Log<'a>,
     pub error: Option<ErrorInfo>,
+    /// `labels.*`: keyword values from the configuration (`crate::rules`).
+    pub labels: Option<Labels<'a>>,
+    /// The parse failure tag of a failure document; written first in `tags`.
     pub tags: Option<&'static [&'static str]>,
+    /// The configuration's `tags`, written after the failure tag.
+    pub configured_tags: &'a [String],
     /// Fields a user's own patterns capture under names the builders do not know, written at the
     /// top level under their own (dotted) names.
     pub extra: Extra<'a>,
@@ -45,7 +50,8 @@ impl WriteJson for Document<'_> {
         out.extend_from_slice(b"\"},\"event\":");
         self.event.write_json(out);
         json_object!(@fields self, out, false;
-            cloud, aws, source, destination, http, url, user_agent, tls, trace, log, error, tags);
+            cloud, aws, source, destination, http, url, user_agent, tls, trace, log, error, labels);
+        self.write_tags(out);
         for (name, value) in &self.extra.0 {
             out.push(b',');
             write_str(out, name);
@@ -61,6 +67,26 @@ impl WriteJson for Document<'_> {
 }
 
 impl Document<'_> {
+    /// `"tags":[…]`: the failure tag, then the configured tags; nothing when there are none.
+    fn write_tags(&self, out: &mut Vec<u8>) {
+        let failure = self.tags.unwrap_or_default();
+        if failure.is_empty() && self.configured_tags.is_empty() {
+            return;
+        }
+        out.extend_from_slice(b",\"tags\":[");
+        let tags = failure
+            .iter()
+            .copied()
+            .chain(self.configured_tags.iter().map(String::as_str));
+        for (i, tag) in tags.enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(out, tag);
+        }
+        out.push(b']');
+    }
+
     /// The document as JSON text.
     pub fn to_json(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(2048);
@@ -303,7 +329,41 @@ json_object! {
 
 json_object! {
     pub struct UserAgent<'a> {
-        pub original: &'a str,
+        /// Absent when the privacy rules keep only the parsed fields.
+        pub original: Str<'a>,
+    }
+}
+
+impl UserAgent<'_> {
+    /// The user agent was parsed into its fields (enrichment), so `user_agent.original` may be
+    /// removed by the privacy rules without losing what it says.
+    pub fn is_parsed(&self) -> bool {
+        // The enrichment's parsed fields (name, os, device) are added to this struct; until
+        // then nothing is parsed and the original always stays.
+        false
+    }
+}
+
+/// `labels`: keyword values by name, each name once (merged when the rules are compiled).
+#[derive(Debug, Clone, Copy)]
+pub struct Labels<'a>(pub &'a [(String, String)]);
+
+impl WriteJson for Labels<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        for (i, (name, value)) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(out, name);
+            out.push(b':');
+            write_str(out, value);
+        }
+        out.push(b'}');
+    }
+
+    fn is_absent(&self) -> bool {
+        self.0.is_empty()
     }
 }
 

@@ -1,17 +1,19 @@
 //! The `albingest` command line: argument definitions and one module per subcommand.
 
 mod cleanup;
+mod config;
 mod ingest;
 mod parse;
 mod report;
 mod setup;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser as ClapParser, Subcommand};
 
 use crate::bulk::IndexPrefixes;
+use crate::config::Config;
 use crate::format::FormatChoice;
 use crate::grok::PatternLibrary;
 use crate::parse::Parser;
@@ -44,6 +46,8 @@ pub enum Command {
     Cleanup(cleanup::CleanupArgs),
     /// Summarise the ALB access logs in the search server: status classes, latency, top lists.
     Report(report::ReportArgs),
+    /// Work with the configuration file (`config check FILE`).
+    Config(config::ConfigArgs),
 }
 
 /// The search server and how to reach it: the flags `ingest`, `setup`, `cleanup` and `report`
@@ -221,20 +225,49 @@ pub struct ParseOptions {
     /// elb-logs, alb-health-check-logs.
     #[arg(long = "index-prefix", value_name = "[FORMAT=]PREFIX")]
     pub index_prefixes: Vec<String>,
+
+    /// Configuration file (TOML): labels, tags, index routing, drop and sample rules, privacy,
+    /// enrichment. --index-prefix and --keep-original override its keys.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// The configuration file, or the built-in behaviour without one.
+pub fn load_config(path: Option<&Path>) -> Result<Config, String> {
+    match path {
+        Some(path) => Config::from_file(path).map_err(|e| e.to_string()),
+        None => Ok(Config::default()),
+    }
 }
 
 impl ParseOptions {
+    /// The configuration file with this command's flags over its keys.
+    pub fn config(&self) -> Result<Config, String> {
+        let mut config = load_config(self.config.as_deref())?;
+        config.override_index_prefixes(&self.index_prefixes);
+        config.override_keep_original(self.keep_original.then_some(true));
+        Ok(config)
+    }
+
     pub fn parser(&self) -> Result<Parser, String> {
+        let config = self.config()?;
         let library =
             PatternLibrary::with_overrides(self.patterns.as_deref()).map_err(|e| e.to_string())?;
+        let rules = crate::rules::Rules::new(&config).map_err(|e| e.to_string())?;
         Ok(Parser::new(&library, self.format)
             .map_err(|e| e.to_string())?
-            .keep_original(self.keep_original)
-            .fallback_time(crate::timestamp::now()))
+            .keep_original(config.keep_original.unwrap_or(false))
+            .fallback_time(crate::timestamp::now())
+            .with_rules(rules))
     }
 
     pub fn index_prefixes(&self) -> Result<IndexPrefixes, String> {
-        Self::prefixes_from("--index-prefix", &self.index_prefixes)
+        if self.config.is_none() {
+            return Self::prefixes_from("--index-prefix", &self.index_prefixes);
+        }
+        self.config()?
+            .index_prefixes()
+            .map_err(|e| format!("--index-prefix: {e}"))
     }
 
     /// The prefixes after applying the values of `flag` (`--index-prefix`, `--prefix`); an error
@@ -260,6 +293,7 @@ pub fn main() -> ExitCode {
         Command::Setup(args) => setup::run(args),
         Command::Cleanup(args) => cleanup::run(args),
         Command::Report(args) => report::run(args),
+        Command::Config(args) => config::run(args),
     };
     match result {
         Ok(code) => code,

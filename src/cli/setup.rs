@@ -1,5 +1,6 @@
 //! `albingest setup`: installs the index templates, and imports the dashboards.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -40,6 +41,10 @@ pub struct SetupArgs {
     #[arg(long = "index-prefix", value_name = "[FORMAT=]PREFIX")]
     pub index_prefixes: Vec<String>,
 
+    /// Configuration file: the templates are installed for each prefix it routes to too.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// OpenSearch Dashboards or Kibana URL (e.g. https://DOMAIN/_dashboards, or
     /// https://KIBANA/s/SPACE for a Kibana space): import the "ALB overview" dashboard there.
     #[arg(long, value_name = "URL")]
@@ -53,7 +58,16 @@ pub struct SetupArgs {
 }
 
 pub fn run(args: SetupArgs) -> Result<ExitCode, String> {
-    let prefixes = ParseOptions::prefixes_from("--index-prefix", &args.index_prefixes)?;
+    let prefixes = match &args.config {
+        None => ParseOptions::prefixes_from("--index-prefix", &args.index_prefixes)?,
+        Some(path) => {
+            let mut config = super::load_config(Some(path))?;
+            config.override_index_prefixes(&args.index_prefixes);
+            config
+                .index_prefixes()
+                .map_err(|e| format!("--index-prefix: {e}"))?
+        }
+    };
     let options = args.templates.options();
     let dashboards = match &args.dashboards_url {
         Some(url) => Some(DashboardsConfig {

@@ -211,6 +211,7 @@ impl IngestFunction {
             .metric("FailureDocuments", s.failures as f64, Unit::Count)
             .metric("Indexed", s.indexed as f64, Unit::Count)
             .metric("AlreadyPresent", s.already_present as f64, Unit::Count)
+            .metric("Dropped", s.dropped as f64, Unit::Count)
             .metric("DeadLettered", s.dead_lettered as f64, Unit::Count)
             .metric("Retries", s.retries as f64, Unit::Count)
             .metric("BytesIn", s.bytes_in as f64, Unit::Bytes)
@@ -232,6 +233,8 @@ fn summary_json(s: &ObjectSummary) -> Value {
         "failures": s.failures,
         "indexed": s.indexed,
         "already_present": s.already_present,
+        "dropped": s.dropped,
+        "unplaced": s.unplaced,
         "dead_lettered": s.dead_lettered,
         "retries": s.retries,
         "bytes_in": s.bytes_in,

@@ -79,7 +79,9 @@ pub(super) fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<()
         f.int(F::ReceivedBytes)?,
         f.int(F::SentBytes)?,
     );
-    doc.user_agent = f.str(F::UserAgent).map(|original| UserAgent { original });
+    doc.user_agent = f.str(F::UserAgent).map(|original| UserAgent {
+        original: Some(original),
+    });
     let cipher = f.str(F::SslCipher);
     let protocol = f.str(F::SslProtocol);
     doc.tls = request::tls(cipher, protocol);

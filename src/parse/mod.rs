@@ -34,6 +34,9 @@ pub struct Parser {
     keep_original: bool,
     /// `@timestamp` of a failure document whose line and object name carry no time.
     fallback_time: String,
+    /// The configured processing the pipeline applies to each built document (not the parser:
+    /// it only carries them to the parse threads).
+    rules: std::sync::Arc<crate::rules::Rules>,
 }
 
 struct CompiledFormat {
@@ -92,6 +95,7 @@ impl Parser {
             choice,
             keep_original: false,
             fallback_time: timestamp::format_epoch_seconds(0),
+            rules: Default::default(),
         })
     }
 
@@ -112,6 +116,16 @@ impl Parser {
     pub fn fallback_time(mut self, time: String) -> Self {
         self.fallback_time = time;
         self
+    }
+
+    /// The configuration's labels, drop/sample and privacy rules, for the pipeline to apply.
+    pub fn with_rules(mut self, rules: crate::rules::Rules) -> Self {
+        self.rules = std::sync::Arc::new(rules);
+        self
+    }
+
+    pub fn rules(&self) -> &crate::rules::Rules {
+        &self.rules
     }
 
     pub fn pattern(&self, format: LogFormat) -> &Pattern {
