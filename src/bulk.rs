@@ -50,13 +50,12 @@ impl Route {
             .as_ref()
             .and_then(|cloud| cloud.account.as_ref())
             .map(|account| account.id);
-        self.load_balancer
+        self.load_balancer.as_ref().is_none_or(|glob| {
+            name.is_some_and(|name| crate::config::load_balancer_matches(glob, name))
+        }) && self
+            .account
             .as_ref()
-            .is_none_or(|glob| name.is_some_and(|name| glob.is_match(name)))
-            && self
-                .account
-                .as_ref()
-                .is_none_or(|wanted| account == Some(wanted.as_str()))
+            .is_none_or(|wanted| account == Some(wanted.as_str()))
     }
 }
 

@@ -400,6 +400,19 @@ pub fn glob(pattern: &str) -> Result<globset::GlobMatcher, String> {
         .map_err(|e| format!("{pattern:?} is not a valid glob: {}", e.kind()))
 }
 
+/// A load balancer glob matches the name as logged (`app/prod-web-alb/50dc6c495c0c9188`) or
+/// the bare name in it (`prod-web-alb`), so `prod-web-*` means what it says for every format.
+pub fn load_balancer_matches(glob: &globset::GlobMatcher, logged: &str) -> bool {
+    if glob.is_match(logged) {
+        return true;
+    }
+    let mut parts = logged.splitn(3, '/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(_), Some(name), Some(_)) => glob.is_match(name),
+        _ => false,
+    }
+}
+
 fn check_glob(key: &str, pattern: &str) -> Result<(), (String, String)> {
     glob(pattern)
         .map(drop)
@@ -548,7 +561,7 @@ mod tests {
         assert!(reason.contains("7xx"), "{reason}");
 
         let (key, reason) = invalid("[[drop]]\nuser_agent = \"x\"\nsampel = 3\n");
-        assert_eq!(key, "drop[0]");
+        assert_eq!(key, "drop[0].sampel");
         assert!(reason.contains("unknown field `sampel`"), "{reason}");
         assert!(reason.contains("line 3"), "{reason}");
 
@@ -570,7 +583,7 @@ mod tests {
         assert_eq!(key, "privacy.query");
         assert!(reason.contains("hide"), "{reason}");
         let (key, _) = invalid("[enrich]\ngeoip = \"x\"\n");
-        assert_eq!(key, "enrich");
+        assert_eq!(key, "enrich.geoip");
         let (key, _) = invalid("tags = [\n");
         assert_eq!(key, "(file)");
         let (key, _) = invalid("[[load_balancer_labels]]\nload_balancer = \"[\"\nlabels = {}\n");

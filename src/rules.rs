@@ -13,7 +13,7 @@ use globset::GlobMatcher;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::bulk::ObjectHash;
-use crate::config::{glob, Config, QueryMode, StatusMatch};
+use crate::config::{glob, load_balancer_matches, Config, QueryMode, StatusMatch};
 use crate::document::{Document, Labels};
 use crate::format::LogFormat;
 use crate::parse::ParsedLine;
@@ -156,7 +156,7 @@ impl Rules {
             .and_then(|name| {
                 self.by_load_balancer
                     .iter()
-                    .find(|(glob, _)| glob.is_match(name))
+                    .find(|(glob, _)| load_balancer_matches(glob, name))
             })
             .map_or(&self.labels, |(_, labels)| labels);
         if !labels.is_empty() {
@@ -205,10 +205,9 @@ impl DropRule {
                     .and_then(|url| url.path)
                     .is_some_and(|path| path.starts_with(prefix))
             })
-            && self
-                .load_balancer
-                .as_ref()
-                .is_none_or(|glob| load_balancer(document).is_some_and(|name| glob.is_match(name)))
+            && self.load_balancer.as_ref().is_none_or(|glob| {
+                load_balancer(document).is_some_and(|name| load_balancer_matches(glob, name))
+            })
             && self.user_agent.as_ref().is_none_or(|glob| {
                 document
                     .user_agent
@@ -328,4 +327,250 @@ fn redact_into(query: &str, names: &[String], out: &mut String) -> bool {
         }
     }
     changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object_key::ObjectInfo;
+    use crate::parse::Parser;
+
+    const ALB: &str = r#"https 2026-11-24T10:05:00.000000Z app/prod-web-alb/50dc6c495c0c9188 203.0.113.77:2817 10.0.0.1:80 0.000 0.001 0.000 200 200 34 366 "GET https://www.example.com:443/static/app.js?token=abc&page=2 HTTP/1.1" "Mozilla/5.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/t/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354""#;
+
+    fn line(lb: &str, client: &str, status: u16, url: &str, agent: &str) -> String {
+        ALB.replace("app/prod-web-alb/", &format!("app/{lb}/"))
+            .replace("203.0.113.77:2817", client)
+            .replace(" 200 200 ", &format!(" {status} {status} "))
+            .replace(
+                "https://www.example.com:443/static/app.js?token=abc&page=2",
+                url,
+            )
+            .replace("Mozilla/5.0", agent)
+    }
+
+    /// The document as JSON after the rules of `toml`, or `None` when they drop it.
+    fn run(toml: &str, text: &str, offset: u64) -> Option<serde_json::Value> {
+        run_with(&parser_with(toml), text, offset)
+    }
+
+    fn parser_with(toml: &str) -> Parser {
+        let config = Config::from_toml("test.toml", toml).unwrap();
+        Parser::embedded().with_rules(Rules::new(&config).unwrap())
+    }
+
+    fn run_with(parser: &Parser, text: &str, offset: u64) -> Option<serde_json::Value> {
+        let object = ObjectInfo::s3("logs", "AWSLogs/x.log");
+        let ids = ObjectHash::new(object.bucket.as_deref(), &object.key);
+        let mut scratch = parser.scratch();
+        let mut rewrites = Rewrites::default();
+        let mut parsed = parser.parse(&object, text, offset, &mut scratch);
+        match parser
+            .rules()
+            .apply(&mut parsed, &ids, offset, &mut rewrites)
+        {
+            Verdict::Keep => Some(serde_json::from_slice(&parsed.document.to_json()).unwrap()),
+            Verdict::Drop => None,
+        }
+    }
+
+    #[test]
+    fn no_rules_change_nothing() {
+        let config = Config::default();
+        assert!(Rules::new(&config).unwrap().is_empty());
+        let doc = run("", ALB, 0).unwrap();
+        assert_eq!(doc["source"]["ip"], "203.0.113.77");
+        assert!(doc.get("labels").is_none() && doc.get("tags").is_none());
+    }
+
+    #[test]
+    fn static_labels_tags_and_labels_by_load_balancer() {
+        let toml = r#"
+            tags = ["albingest", "eu"]
+            [labels]
+            env = "unknown"
+            region = "eu"
+            [[load_balancer_labels]]
+            load_balancer = "prod-web-*"
+            labels = { env = "prod", team = "web" }
+            [[load_balancer_labels]]
+            load_balancer = "prod-*"
+            labels = { env = "prod", team = "other" }
+        "#;
+        let doc = run(toml, ALB, 0).unwrap();
+        assert_eq!(
+            doc["labels"],
+            serde_json::json!({"env": "prod", "region": "eu", "team": "web"}),
+            "the first matching rule's labels over the static ones"
+        );
+        assert_eq!(doc["tags"], serde_json::json!(["albingest", "eu"]));
+        let other = run(toml, &line("test-api", "1.2.3.4:1", 200, "/", "x"), 0).unwrap();
+        assert_eq!(
+            other["labels"],
+            serde_json::json!({"env": "unknown", "region": "eu"})
+        );
+        // A failure document keeps its failure tag first, then the configured ones.
+        let failure = run(toml, "garbage line", 0).unwrap();
+        assert_eq!(
+            failure["tags"],
+            serde_json::json!(["_albingest_parse_failure", "albingest", "eu"])
+        );
+        assert_eq!(failure["labels"]["region"], "eu");
+    }
+
+    #[test]
+    fn drop_rules_by_each_field() {
+        let health = line("a", "1.2.3.4:1", 200, "/", "ELB-HealthChecker/2.0");
+        let toml = "[[drop]]\nuser_agent = \"ELB-HealthChecker/*\"\ndrop = true\n";
+        assert!(run(toml, &health, 0).is_none());
+        assert!(run(toml, ALB, 0).is_some());
+
+        let toml =
+            "[[drop]]\nstatus = \"3xx\"\ndrop = true\n[[drop]]\nstatus = \"404\"\ndrop = true\n";
+        assert!(run(toml, &line("a", "1.2.3.4:1", 301, "/", "x"), 0).is_none());
+        assert!(run(toml, &line("a", "1.2.3.4:1", 404, "/", "x"), 0).is_none());
+        assert!(run(toml, &line("a", "1.2.3.4:1", 403, "/", "x"), 0).is_some());
+        assert!(run(toml, ALB, 0).is_some());
+
+        let toml = "[[drop]]\npath_prefix = \"/static/\"\ndrop = true\n";
+        assert!(run(toml, ALB, 0).is_none());
+        assert!(run(toml, &line("a", "1.2.3.4:1", 200, "/api/x", "x"), 0).is_some());
+
+        let toml = "[[drop]]\nload_balancer = \"prod-web-alb\"\ndrop = true\n";
+        assert!(run(toml, ALB, 0).is_none(), "the bare name matches");
+        let toml = "[[drop]]\nload_balancer = \"app/prod-web-alb/*\"\ndrop = true\n";
+        assert!(run(toml, ALB, 0).is_none(), "the name as logged matches");
+        assert!(run(toml, &line("prod-api", "1.2.3.4:1", 200, "/", "x"), 0).is_some());
+
+        let toml = "[[drop]]\nformat = \"nlb\"\ndrop = true\n";
+        assert!(run(toml, ALB, 0).is_some());
+        let toml = "[[drop]]\nformat = \"alb\"\ndrop = true\n";
+        assert!(run(toml, ALB, 0).is_none());
+
+        // Every condition of a rule must hold.
+        let toml = "[[drop]]\nformat = \"alb\"\nstatus = \"5xx\"\ndrop = true\n";
+        assert!(run(toml, ALB, 0).is_some());
+    }
+
+    #[test]
+    fn failure_documents_are_never_dropped() {
+        let toml = "[[drop]]\nformat = \"alb\"\ndrop = true\n";
+        let failure = run(toml, "http garbage", 0).unwrap();
+        assert_eq!(failure["event"]["kind"], "pipeline_error");
+    }
+
+    #[test]
+    fn sampling_keeps_one_in_n_by_the_document_id() {
+        let toml = "[[drop]]\nstatus = \"2xx\"\nsample = 10\n";
+        let parser = parser_with(toml);
+        let kept: Vec<u64> = (0..2000u64)
+            .map(|i| i * 500)
+            .filter(|offset| run_with(&parser, ALB, *offset).is_some())
+            .collect();
+        // About 1 in 10 (200 expected; a fair hash stays well within these bounds).
+        assert!((140..=260).contains(&kept.len()), "{}", kept.len());
+        // The same lines on a re-run.
+        let parser = parser_with(toml);
+        let again: Vec<u64> = (0..2000u64)
+            .map(|i| i * 500)
+            .filter(|offset| run_with(&parser, ALB, *offset).is_some())
+            .collect();
+        assert_eq!(kept, again);
+        // The decision is the id's: the same offset in another object may differ.
+        let ids = ObjectHash::new(Some("logs"), "AWSLogs/x.log");
+        for offset in &kept {
+            assert!(keeps_sample(&ids, *offset, 10));
+        }
+        // Lines the rule does not match are all kept; sample = 1 keeps everything.
+        assert!(run(toml, &line("a", "1.2.3.4:1", 500, "/", "x"), 7).is_some());
+        let all = "[[drop]]\nstatus = \"2xx\"\nsample = 1\n";
+        let parser = parser_with(all);
+        assert!((0..50).all(|o| run_with(&parser, ALB, o).is_some()));
+    }
+
+    #[test]
+    fn the_first_matching_rule_decides() {
+        let toml =
+            "[[drop]]\nstatus = \"2xx\"\nsample = 1\n[[drop]]\nformat = \"alb\"\ndrop = true\n";
+        assert!(run(toml, ALB, 0).is_some(), "the sample rule matched first");
+    }
+
+    #[test]
+    fn client_addresses_are_truncated() {
+        let doc = run("[privacy]", ALB, 0).unwrap();
+        assert_eq!(doc["source"]["ip"], "203.0.113.0");
+        assert_eq!(doc["source"]["address"], "203.0.113.0");
+        assert_eq!(doc["source"]["port"], 2817);
+        // The target address is not the client's: left alone.
+        assert_eq!(doc["aws"]["elb"]["backend"]["ip"], "10.0.0.1");
+
+        let v6 = line("a", "2001:db8:1234:5678::9:443", 200, "/", "x");
+        let doc = run("[privacy]", &v6, 0).unwrap();
+        assert_eq!(doc["source"]["ip"], "2001:db8:1234::");
+        let doc = run("[privacy]\nipv4_prefix = 16\nipv6_prefix = 32\n", &v6, 0).unwrap();
+        assert_eq!(doc["source"]["ip"], "2001:db8::");
+        let doc = run("[privacy]\nipv4_prefix = 16\n", ALB, 0).unwrap();
+        assert_eq!(doc["source"]["ip"], "203.0.0.0");
+        let doc = run("[privacy]\nipv4_prefix = 32\n", ALB, 0).unwrap();
+        assert_eq!(doc["source"]["ip"], "203.0.113.77");
+        let doc = run("[privacy]\nipv4_prefix = 0\n", ALB, 0).unwrap();
+        assert_eq!(doc["source"]["ip"], "0.0.0.0");
+    }
+
+    #[test]
+    fn query_strings_removed_or_redacted() {
+        let doc = run("[privacy]\nipv4_prefix = 32\nquery = \"remove\"\n", ALB, 0).unwrap();
+        assert_eq!(
+            doc["url"]["original"],
+            "https://www.example.com:443/static/app.js"
+        );
+        assert!(doc["url"].get("query").is_none());
+        assert_eq!(doc["url"]["path"], "/static/app.js");
+
+        let redact = "[privacy]\nquery = \"redact\"\nredact_params = [\"token\", \"Sig\"]\n";
+        let doc = run(redact, ALB, 0).unwrap();
+        assert_eq!(
+            doc["url"]["original"],
+            "https://www.example.com:443/static/app.js?token=REDACTED&page=2"
+        );
+        assert_eq!(doc["url"]["query"], "token=REDACTED&page=2");
+        let doc = run(
+            redact,
+            &line("a", "1.2.3.4:1", 200, "/p?a=1&sig=x&sig&b", "x"),
+            0,
+        )
+        .unwrap();
+        assert_eq!(doc["url"]["original"], "/p?a=1&sig=REDACTED&sig=REDACTED&b");
+        assert_eq!(doc["url"]["query"], "a=1&sig=REDACTED&sig=REDACTED&b");
+        // Nothing named: the values stay as they were.
+        let doc = run(redact, &line("a", "1.2.3.4:1", 200, "/p?a=1", "x"), 0).unwrap();
+        assert_eq!(doc["url"]["original"], "/p?a=1");
+        assert_eq!(doc["url"]["query"], "a=1");
+    }
+
+    #[test]
+    fn the_user_agent_stays_until_it_is_parsed() {
+        let toml = "[privacy]\nremove_user_agent_original = true\n";
+        let doc = run(toml, ALB, 0).unwrap();
+        assert_eq!(doc["user_agent"]["original"], "Mozilla/5.0");
+    }
+
+    #[test]
+    fn rewrites_are_reused_across_documents() {
+        // Two documents in a row through one Rewrites: the second's values are its own.
+        let config = Config::from_toml("t", "[privacy]\nquery = \"remove\"\n").unwrap();
+        let parser = Parser::embedded().with_rules(Rules::new(&config).unwrap());
+        let object = ObjectInfo::local("x.log");
+        let ids = ObjectHash::new(None, "x.log");
+        let (mut scratch, mut rewrites) = (parser.scratch(), Rewrites::default());
+        let mut out = Vec::new();
+        for client in ["198.51.100.9:1", "192.0.2.200:2"] {
+            let text = line("a", client, 200, "/", "x");
+            let mut parsed = parser.parse(&object, &text, 0, &mut scratch);
+            parser.rules().apply(&mut parsed, &ids, 0, &mut rewrites);
+            let doc: serde_json::Value =
+                serde_json::from_slice(&parsed.document.to_json()).unwrap();
+            out.push(doc["source"]["ip"].as_str().unwrap().to_string());
+        }
+        assert_eq!(out, ["198.51.100.0", "192.0.2.0"]);
+    }
 }
