@@ -375,6 +375,7 @@ fn each_subcommand_shows_only_the_options_it_uses_each_explained() {
         "--patterns",
         "--keep-original",
         "--index-prefix",
+        "--config",
     ];
     let templates = ["--shards", "--replicas", "--refresh-interval"];
     let expected: [(&str, Vec<&str>); 5] = [
@@ -409,7 +410,12 @@ fn each_subcommand_shows_only_the_options_it_uses_each_explained() {
             [
                 &search[..],
                 &templates,
-                &["--index-prefix", "--dashboards-url", "--dashboards-flavor"],
+                &[
+                    "--index-prefix",
+                    "--config",
+                    "--dashboards-url",
+                    "--dashboards-flavor",
+                ],
             ]
             .concat(),
         ),
@@ -420,6 +426,7 @@ fn each_subcommand_shows_only_the_options_it_uses_each_explained() {
                 &[
                     "--retention-days",
                     "--prefix",
+                    "--config",
                     "--dry-run",
                     "--force",
                     "--json",
@@ -435,6 +442,7 @@ fn each_subcommand_shows_only_the_options_it_uses_each_explained() {
                     "--since",
                     "--index-prefix",
                     "--health-check-index-prefix",
+                    "--config",
                     "--json",
                 ],
             ]
