@@ -24,6 +24,8 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{origin}: cannot fetch: {reason}")]
+    Fetch { origin: String, reason: String },
     #[error("{origin}: {key}: {reason}")]
     Invalid {
         origin: String,
@@ -180,6 +182,42 @@ impl Config {
             source,
         })?;
         Self::from_toml(&origin, &text)
+    }
+
+    /// The Lambda's `ALBINGEST_CONFIG`: the TOML itself, or `s3://bucket/key` of a file (read
+    /// once, at cold start, with the function's S3 client).
+    pub async fn from_lambda_value(
+        value: &str,
+        s3: Option<&aws_sdk_s3::Client>,
+    ) -> Result<Self, ConfigError> {
+        let Some(location) = value.trim().strip_prefix("s3://") else {
+            return Self::from_toml("ALBINGEST_CONFIG", value);
+        };
+        let origin = format!("ALBINGEST_CONFIG s3://{location}");
+        let fetch = |reason: String| ConfigError::Fetch {
+            origin: origin.clone(),
+            reason,
+        };
+        let (bucket, key) = location
+            .split_once('/')
+            .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+            .ok_or_else(|| fetch("give s3://bucket/key".into()))?;
+        let s3 = s3.ok_or_else(|| fetch("no S3 client".into()))?;
+        let object = s3
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| fetch(aws_sdk_s3::error::DisplayErrorContext(&e).to_string()))?;
+        let bytes = object
+            .body
+            .collect()
+            .await
+            .map_err(|e| fetch(e.to_string()))?
+            .into_bytes();
+        let text = std::str::from_utf8(&bytes).map_err(|e| fetch(format!("not UTF-8: {e}")))?;
+        Self::from_toml(&origin, text)
     }
 
     /// Parses and checks TOML text; `origin` names it in errors (a file, `ALBINGEST_CONFIG`, an

@@ -12,12 +12,14 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::cleanup::{cleanup, CleanupError, CleanupOptions, CleanupReport};
+use crate::config::Config;
 use crate::event::{decode, Delivery, EventError, ObjectRef, Objects};
 use crate::format::{FormatChoice, LogFormat};
 use crate::grok::PatternLibrary;
 use crate::ingest::{IngestError, IngestOptions, Ingester, ObjectSummary};
 use crate::metrics::{Record, Unit};
 use crate::parse::Parser;
+use crate::rules::Rules;
 use crate::search::retry::RetryPolicy;
 use crate::search::templates::{self, TemplateOptions};
 use crate::search::SearchClient;
@@ -30,6 +32,9 @@ pub use config::{CleanupConfig, ConfigError, Env, IngestConfig, ProcessEnv};
 pub enum InitError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// `ALBINGEST_CONFIG` is invalid or cannot be read.
+    #[error(transparent)]
+    File(#[from] crate::config::ConfigError),
     #[error("patterns: {0}")]
     Patterns(#[from] crate::grok::GrokError),
     #[error(transparent)]
@@ -86,10 +91,35 @@ impl IngestFunction {
             PatternLibrary::with_overrides(config.patterns_dir.as_deref().map(Path::new))?;
         // Failure documents without a time take the object's read time (`ObjectInfo::read_at`),
         // not the cold start's, as `@timestamp`; their index is `{prefix}-failed-undated`.
-        let parser = Parser::new(&library, FormatChoice::Auto)?.keep_original(config.keep_original);
+        // The configuration file (ALBINGEST_CONFIG), with the environment over its keys.
+        let (rules, prefixes, keep_original) = match &config.config {
+            None => (
+                Rules::default(),
+                config.prefixes,
+                config.keep_original.unwrap_or(false),
+            ),
+            Some(value) => {
+                let s3 = value
+                    .trim_start()
+                    .starts_with("s3://")
+                    .then_some(crate::source::s3_client(None).await);
+                let mut file = Config::from_lambda_value(value, s3.as_ref()).await?;
+                file.override_index_prefixes(&config.index_prefix_specs);
+                file.override_keep_original(config.keep_original);
+                let prefixes = file
+                    .index_prefixes()
+                    .map_err(|e| InitError::Other(format!("ALBINGEST_CONFIG: {e}")))?;
+                let rules = Rules::new(&file)
+                    .map_err(|e| InitError::Other(format!("ALBINGEST_CONFIG: {e}")))?;
+                (rules, prefixes, file.keep_original.unwrap_or(false))
+            }
+        };
+        let parser = Parser::new(&library, FormatChoice::Auto)?
+            .keep_original(keep_original)
+            .with_rules(rules);
         let ingester = Ingester::connect(IngestOptions {
             parser,
-            prefixes: config.prefixes,
+            prefixes,
             search: Some(config.search),
             retry: RetryPolicy::default(),
             batch_bytes: config.batch_bytes,
