@@ -22,7 +22,7 @@ const SAM_TEMPLATE: &str = "deploy/sam/template.yaml";
 const TERRAFORM_MAIN: &str = "deploy/terraform/main.tf";
 
 /// The environment the ingest binary reads (the contract in deploy/README.md).
-const INGEST_ENV: [&str; 14] = [
+const INGEST_ENV: [&str; 15] = [
     "ALBINGEST_ENDPOINT",
     "ALBINGEST_AUTH",
     "ALBINGEST_SIGV4_SERVICE",
@@ -36,6 +36,7 @@ const INGEST_ENV: [&str; 14] = [
     "ALBINGEST_SETUP",
     "ALBINGEST_DEADLINE_MARGIN_SECONDS",
     "ALBINGEST_DOCUMENT_IDS",
+    "ALBINGEST_CONFIG",
     "RUST_LOG",
 ];
 

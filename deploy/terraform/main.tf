@@ -45,6 +45,7 @@ locals {
     ALBINGEST_SETUP                   = tostring(var.install_index_templates)
     ALBINGEST_DEADLINE_MARGIN_SECONDS = tostring(var.deadline_margin_seconds)
     ALBINGEST_DOCUMENT_IDS            = var.document_ids
+    ALBINGEST_CONFIG                  = var.config_file
     RUST_LOG                          = var.log_level
   })
 
