@@ -41,7 +41,7 @@ const INGEST_ENV: [&str; 15] = [
 ];
 
 /// The environment the cleanup binary reads.
-const CLEANUP_ENV: [&str; 9] = [
+const CLEANUP_ENV: [&str; 10] = [
     "ALBINGEST_ENDPOINT",
     "ALBINGEST_AUTH",
     "ALBINGEST_SIGV4_SERVICE",
@@ -51,6 +51,7 @@ const CLEANUP_ENV: [&str; 9] = [
     "RETENTION_DAYS",
     "ALBINGEST_INDEX_PREFIXES",
     "DRY_RUN",
+    "ALBINGEST_CONFIG",
 ];
 
 /// Fields every index has without a mapping.

@@ -5,7 +5,7 @@
 
 mod support;
 
-use albingest::lambda::{IngestConfig, IngestFunction};
+use albingest::lambda::{CleanupConfig, CleanupFunction, IngestConfig, IngestFunction};
 use opensearch::http::Method;
 use serde_json::json;
 use support::lambda::*;
@@ -91,6 +91,37 @@ async fn the_ingest_function_reads_its_configuration_inline_and_from_s3() {
             .await;
             let doc = &found["hits"]["hits"][0]["_source"];
             assert_eq!(doc["source"]["ip"], "78.190.26.0", "{found}");
+
+            // The cleanup function given the same file judges the routed prefix's indices
+            // (a long retention: judged and kept, whatever today is).
+            let value = if from_s3 {
+                format!("s3://{bucket}/config/{prefix}.toml")
+            } else {
+                config_toml(&prefix)
+            };
+            let cleanup = CleanupFunction::new(
+                CleanupConfig::from_env(&config_env(&[
+                    ("ALBINGEST_ENDPOINT", server.url.clone()),
+                    ("RETENTION_DAYS", "3650".into()),
+                    ("DRY_RUN", "true".into()),
+                    ("ALBINGEST_CONFIG", value),
+                ]))
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+            let report = cleanup.handle(json!({})).await.unwrap();
+            let judged: Vec<&str> = report["verdicts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|v| v["index"].as_str())
+                .collect();
+            assert!(
+                judged.contains(&format!("{prefix}-acct-2026.11.01").as_str()),
+                "{}: {report}",
+                server.name
+            );
         }
     }
 }

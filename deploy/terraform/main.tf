@@ -53,6 +53,7 @@ locals {
     RETENTION_DAYS           = tostring(var.retention_days)
     ALBINGEST_INDEX_PREFIXES = var.index_prefixes
     DRY_RUN                  = tostring(var.cleanup_dry_run)
+    ALBINGEST_CONFIG         = var.config_file
   })
 }
 

@@ -232,6 +232,9 @@ pub struct CleanupConfig {
     pub search: SearchConfig,
     pub retention: crate::retention::Retention,
     pub dry_run: bool,
+    /// `ALBINGEST_CONFIG` when `ALBINGEST_INDEX_PREFIXES` is not set: the prefixes cleaned up
+    /// are then every prefix of the configuration file (its routes' included).
+    pub config: Option<String>,
 }
 
 impl CleanupConfig {
@@ -267,6 +270,9 @@ impl CleanupConfig {
             search: search(env)?,
             retention,
             dry_run: flag(env, "DRY_RUN", false)?,
+            config: env
+                .get("ALBINGEST_CONFIG")
+                .filter(|v| !v.trim().is_empty() && specs.is_empty()),
         })
     }
 }

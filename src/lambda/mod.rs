@@ -280,7 +280,22 @@ pub struct CleanupFunction {
 }
 
 impl CleanupFunction {
-    pub async fn new(config: CleanupConfig) -> Result<Self, InitError> {
+    pub async fn new(mut config: CleanupConfig) -> Result<Self, InitError> {
+        if let Some(value) = &config.config {
+            // Every prefix the ingest function may write with this configuration file.
+            let s3 = value
+                .trim_start()
+                .starts_with("s3://")
+                .then_some(crate::source::s3_client(None).await);
+            let prefixes = Config::from_lambda_value(value, s3.as_ref())
+                .await?
+                .index_prefixes()
+                .map_err(|e| InitError::Other(format!("ALBINGEST_CONFIG: {e}")))?
+                .all();
+            config.retention =
+                crate::retention::Retention::new(i64::from(config.retention.days()), &prefixes)
+                    .map_err(|e| InitError::Other(format!("ALBINGEST_CONFIG: {e}")))?;
+        }
         let client = SearchClient::connect(&config.search).await?;
         Ok(Self { client, config })
     }
