@@ -22,20 +22,118 @@ pub enum IndexPrefixError {
 }
 
 /// Index name prefixes by format; failure documents go to `{prefix}-failed-YYYY.MM.DD`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Routes (the configuration's `[[routing]]`) choose other prefixes by load balancer or
+/// account: the first that matches a document wins, else the prefixes here.
+#[derive(Debug, Clone, PartialEq)]
 pub struct IndexPrefixes {
     prefixes: PerFormat<String>,
+    routes: Vec<Route>,
+}
+
+/// Index prefixes for the documents of some load balancers or accounts.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// Glob of `aws.elb.name`.
+    pub load_balancer: Option<globset::GlobMatcher>,
+    /// `cloud.account.id`.
+    pub account: Option<String>,
+    pub prefixes: PerFormat<String>,
+}
+
+impl PartialEq for Route {
+    fn eq(&self, other: &Self) -> bool {
+        let glob = |r: &Route| {
+            r.load_balancer
+                .as_ref()
+                .map(|g| g.glob().glob().to_string())
+        };
+        glob(self) == glob(other)
+            && self.account == other.account
+            && self.prefixes == other.prefixes
+    }
+}
+
+impl Route {
+    fn matches(&self, parsed: &ParsedLine) -> bool {
+        let document = &parsed.document;
+        let name = document.aws.elb.as_ref().and_then(|elb| elb.name);
+        let account = document
+            .cloud
+            .as_ref()
+            .and_then(|cloud| cloud.account.as_ref())
+            .map(|account| account.id);
+        self.load_balancer.as_ref().is_none_or(|glob| {
+            name.is_some_and(|name| crate::config::load_balancer_matches(glob, name))
+        }) && self
+            .account
+            .as_ref()
+            .is_none_or(|wanted| account == Some(wanted.as_str()))
+    }
 }
 
 impl Default for IndexPrefixes {
     fn default() -> Self {
         Self {
             prefixes: PerFormat::from_fn(|f| f.default_index_prefix().to_string()),
+            routes: Vec::new(),
         }
     }
 }
 
 impl IndexPrefixes {
+    /// Applies every `[FORMAT=]PREFIX` of `specs` in turn.
+    pub fn apply_all(&mut self, specs: &[String]) -> Result<(), String> {
+        for spec in specs {
+            self.apply(spec).map_err(|e| format!("{spec}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// The prefixes of documents no route matches, by format in [`LogFormat::ALL`] order.
+    pub fn base(&self) -> PerFormat<String> {
+        self.prefixes.clone()
+    }
+
+    pub fn set_routes(&mut self, routes: Vec<Route>) {
+        self.routes = routes;
+    }
+
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// The prefix of each format for the documents of route `route` (0: no route matched, else
+    /// the route's number + 1), as [`Self::route_of`] gives it.
+    pub fn prefix_of(&self, route: usize, format: LogFormat) -> &str {
+        match route.checked_sub(1).and_then(|i| self.routes.get(i)) {
+            Some(r) => &r.prefixes[format],
+            None => self.get(format),
+        }
+    }
+
+    /// 0 when no route matches the document, else the number of the first that does + 1.
+    pub fn route_of(&self, parsed: &ParsedLine) -> usize {
+        if self.routes.is_empty() {
+            return 0;
+        }
+        self.routes
+            .iter()
+            .position(|r| r.matches(parsed))
+            .map_or(0, |i| i + 1)
+    }
+
+    /// Every distinct prefix of `format`: the default one, then each route's.
+    pub fn every(&self, format: LogFormat) -> Vec<&str> {
+        let mut every = vec![self.get(format)];
+        for route in &self.routes {
+            let prefix = route.prefixes[format].as_str();
+            if !every.contains(&prefix) {
+                every.push(prefix);
+            }
+        }
+        every
+    }
+
     pub fn get(&self, format: LogFormat) -> &str {
         &self.prefixes[format]
     }
@@ -62,16 +160,26 @@ impl IndexPrefixes {
         Ok(())
     }
 
-    /// Every prefix, for the cleanup of old indices.
-    pub fn all(&self) -> &[String] {
-        self.prefixes.as_slice()
+    /// Every prefix, routes' included, each once: for the cleanup of old indices.
+    pub fn all(&self) -> Vec<String> {
+        let mut all: Vec<String> = Vec::new();
+        for prefix in self
+            .prefixes
+            .iter()
+            .chain(self.routes.iter().flat_map(|r| r.prefixes.iter()))
+        {
+            if !all.contains(prefix) {
+                all.push(prefix.clone());
+            }
+        }
+        all
     }
 
     /// The prefixes `specs` name (`PREFIX` or `FORMAT=PREFIX`, checked as [`Self::apply`]
     /// does), and no others: what a cleanup given prefixes may touch. No specs: every default.
     pub fn named(specs: &[String]) -> Result<Vec<String>, IndexPrefixError> {
         if specs.is_empty() {
-            return Ok(Self::default().all().to_vec());
+            return Ok(Self::default().all());
         }
         let mut named: Vec<String> = Vec::new();
         for spec in specs {
@@ -90,7 +198,7 @@ impl IndexPrefixes {
     /// would put a re-run's copy beside the first (same `_id`, another index). The index is a
     /// pure function of the object and the line.
     pub fn index_name(&self, parsed: &ParsedLine) -> String {
-        let prefix = self.get(parsed.format);
+        let prefix = self.prefix_of(self.route_of(parsed), parsed.format);
         if !parsed.dated {
             return format!("{prefix}-{UNDATED_FAILURES}");
         }

@@ -31,7 +31,12 @@ pub struct Document<'a> {
     pub trace: Option<Trace<'a>>,
     pub log: Log<'a>,
     pub error: Option<ErrorInfo>,
+    /// `labels.*`: keyword values from the configuration (`crate::rules`).
+    pub labels: Option<Labels<'a>>,
+    /// The parse failure tag of a failure document; written first in `tags`.
     pub tags: Option<&'static [&'static str]>,
+    /// The configuration's `tags`, written after the failure tag.
+    pub configured_tags: &'a [String],
     /// Fields a user's own patterns capture under names the builders do not know, written at the
     /// top level under their own (dotted) names.
     pub extra: Extra<'a>,
@@ -46,7 +51,8 @@ impl WriteJson for Document<'_> {
         out.extend_from_slice(b"\"},\"event\":");
         self.event.write_json(out);
         json_object!(@fields self, out, false;
-            cloud, aws, source, destination, http, url, user_agent, tls, trace, log, error, tags);
+            cloud, aws, source, destination, http, url, user_agent, tls, trace, log, error, labels);
+        self.write_tags(out);
         for (name, value) in &self.extra.0 {
             out.push(b',');
             write_str(out, name);
@@ -62,6 +68,26 @@ impl WriteJson for Document<'_> {
 }
 
 impl Document<'_> {
+    /// `"tags":[…]`: the failure tag, then the configured tags; nothing when there are none.
+    fn write_tags(&self, out: &mut Vec<u8>) {
+        let failure = self.tags.unwrap_or_default();
+        if failure.is_empty() && self.configured_tags.is_empty() {
+            return;
+        }
+        out.extend_from_slice(b",\"tags\":[");
+        let tags = failure
+            .iter()
+            .copied()
+            .chain(self.configured_tags.iter().map(String::as_str));
+        for (i, tag) in tags.enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(out, tag);
+        }
+        out.push(b']');
+    }
+
     /// The document as JSON text.
     pub fn to_json(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(2048);
@@ -354,16 +380,22 @@ json_object! {
 /// every document with the same string: a per-thread cache holds them).
 #[derive(Debug, Default)]
 pub struct UserAgent<'a> {
-    pub original: &'a str,
+    /// Absent when the privacy rules keep only the parsed fields.
+    pub original: Str<'a>,
     pub parsed: Option<Arc<UserAgentDetails>>,
 }
 
 impl WriteJson for UserAgent<'_> {
     fn write_json(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"{\"original\":");
-        write_str(out, self.original);
+        out.push(b'{');
+        let mut first = true;
+        if let Some(original) = self.original {
+            out.extend_from_slice(b"\"original\":");
+            write_str(out, original);
+            first = false;
+        }
         if let Some(parsed) = &self.parsed {
-            json_object!(@fields parsed, out, false; name, version, os, device);
+            json_object!(@fields parsed, out, first; name, version, os, device);
         }
         out.push(b'}');
     }
@@ -395,6 +427,37 @@ json_object! {
     pub struct DeviceName {
         /// `Other` when no pattern knows the device.
         pub name: String,
+    }
+}
+
+impl UserAgent<'_> {
+    /// The user agent was parsed into its fields (enrichment), so `user_agent.original` may be
+    /// removed by the privacy rules without losing what it says.
+    pub fn is_parsed(&self) -> bool {
+        self.parsed.is_some()
+    }
+}
+
+/// `labels`: keyword values by name, each name once (merged when the rules are compiled).
+#[derive(Debug, Clone, Copy)]
+pub struct Labels<'a>(pub &'a [(String, String)]);
+
+impl WriteJson for Labels<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        for (i, (name, value)) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(out, name);
+            out.push(b':');
+            write_str(out, value);
+        }
+        out.push(b'}');
+    }
+
+    fn is_absent(&self) -> bool {
+        self.0.is_empty()
     }
 }
 

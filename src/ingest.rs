@@ -26,7 +26,8 @@ use crate::format::{LogFormat, PerFormat};
 use crate::json;
 use crate::object_key::ObjectInfo;
 use crate::parse::{ParsedLine, Parser};
-use crate::pipeline::{for_each_document, ParseStats, ReadError};
+use crate::pipeline::{for_each_line, ParseStats, ReadError};
+use crate::rules::Verdict;
 use crate::search::bulk_load::{BatchOutcome, BulkLoader, Unplaced};
 use crate::search::dead_letter::{DeadLetter, LocationError};
 use crate::search::retry::RetryPolicy;
@@ -129,14 +130,18 @@ pub struct Ingester {
 pub struct ObjectSummary {
     /// `s3://bucket/key` or the path.
     pub object: String,
-    /// Non-empty lines read; each gave one document.
+    /// Non-empty lines read: `lines = indexed + already_present + dropped + dead_lettered +
+    /// unplaced`.
     pub lines: u64,
+    /// Documents made (a line dropped by the rules makes none).
     pub documents: u64,
     /// Failure documents (lines that did not parse; indexed like the rest).
     pub failures: u64,
     pub indexed: u64,
     /// `create` answered 409: the document was there already (a retry, or a second run).
     pub already_present: u64,
+    /// Lines the drop and sample rules left out (counted, never sent).
+    pub dropped: u64,
     pub dead_lettered: u64,
     /// Documents neither indexed, present nor dead-lettered.
     pub unplaced: u64,
@@ -161,6 +166,7 @@ impl ObjectSummary {
         self.failures += other.failures;
         self.indexed += other.indexed;
         self.already_present += other.already_present;
+        self.dropped += other.dropped;
         self.dead_lettered += other.dead_lettered;
         self.unplaced += other.unplaced;
         self.retries += other.retries;
@@ -176,12 +182,13 @@ impl ObjectSummary {
     pub fn counts(&self) -> String {
         use crate::count::count;
         format!(
-            "{}, {} ({}), {} indexed, {} already present, {} dead-lettered, {} unplaced, {}, {} in, {} out",
+            "{}, {} ({}), {} indexed, {} already present, {} dropped, {} dead-lettered, {} unplaced, {}, {} in, {} out",
             count(self.lines, "line", "lines"),
             count(self.documents, "document", "documents"),
             count(self.failures, "failure document", "failure documents"),
             self.indexed,
             self.already_present,
+            self.dropped,
             self.dead_lettered,
             self.unplaced,
             count(self.retries, "retry", "retries"),
@@ -315,11 +322,11 @@ struct ParseEnd {
     stop: Option<Stop>,
 }
 
-/// The daily index name of the previous document, reused while format, kind and date stay the
-/// same (nearly always: one object is five minutes of one load balancer).
+/// The daily index name of the previous document, reused while route, format, kind and date
+/// stay the same (nearly always: one object is five minutes of one load balancer).
 #[derive(Default)]
 struct IndexNames {
-    key: Option<(LogFormat, bool, bool, [u8; 10])>,
+    key: Option<(usize, LogFormat, bool, bool, [u8; 10])>,
     name: String,
 }
 
@@ -328,7 +335,13 @@ impl IndexNames {
         let mut date = [0u8; 10];
         let text = parsed.date().as_bytes();
         date[..text.len().min(10)].copy_from_slice(&text[..text.len().min(10)]);
-        let key = Some((parsed.format, parsed.failed, parsed.dated, date));
+        let key = Some((
+            prefixes.route_of(parsed),
+            parsed.format,
+            parsed.failed,
+            parsed.dated,
+            date,
+        ));
         if self.key != key {
             self.key = key;
             self.name = prefixes.index_name(parsed);
@@ -513,6 +526,7 @@ impl Ingester {
             failures: end.stats.failures,
             indexed: outcome.indexed,
             already_present: outcome.already_present + end.skipped,
+            dropped: end.stats.dropped,
             dead_lettered: outcome.dead_lettered,
             unplaced: 0,
             retries: outcome.retries,
@@ -563,6 +577,7 @@ impl Ingester {
             failures = summary.failures,
             indexed = summary.indexed,
             already_present = summary.already_present,
+            dropped = summary.dropped,
             dead_lettered = summary.dead_lettered,
             unplaced = summary.unplaced,
             retries = summary.retries,
@@ -736,44 +751,51 @@ impl ParseJob<'_> {
                 .fetch_add(now.saturating_sub(bytes_reported), Ordering::Relaxed);
             bytes_reported = now;
         };
-        // Counted here as well as by `for_each_document`: its own stats are lost when it stops
+        // Counted here as well as by `for_each_line`: its own stats are lost when it stops
         // with an error, and the lines before the error still count.
         let mut counted = ParseStats::default();
         let mut skipped = 0u64;
-        let result = for_each_document(self.parser, self.info, decoded.reader, |parsed, line| {
-            counted.lines += 1;
-            counted.documents += 1;
-            counted.failures += u64::from(parsed.failed);
-            counted.by_format[parsed.format] += 1;
-            counted.bytes = line.offset + line.text.len() as u64;
-            if line.offset < self.skip_before {
-                skipped += 1;
-                return Ok(());
-            }
-            if counted.documents % PROGRESS_EVERY == 0 {
-                self.progress
-                    .documents
-                    .fetch_add(PROGRESS_EVERY, Ordering::Relaxed);
-                report_bytes(self.progress);
-            }
-            let Some(builder) = builder.as_mut() else {
-                return Ok(()); // dry run
-            };
-            let index = names.get(self.prefixes, parsed);
-            let id = ids.document_id(line.offset);
-            let id = (!self.server_ids.load(Ordering::Relaxed)).then_some(id.as_str());
-            let finished = builder.push(line.offset, id.is_some(), |out| {
-                write_action(out, index, id);
-                let source_at = out.len();
-                json::write(out, &parsed.document);
-                out.push(b'\n');
-                source_at
-            });
-            if let Some(batch) = finished {
-                self.hand_over(batch, line.offset, &mut end.documents_sent)?;
-            }
-            Ok::<(), Stop>(())
-        });
+        let result = for_each_line(
+            self.parser,
+            self.info,
+            decoded.reader,
+            |parsed, line, verdict| {
+                counted.count(parsed, verdict);
+                counted.bytes = line.offset + line.text.len() as u64;
+                // A dropped line is counted and never sent; the checkpoint moves past it with the
+                // next batch (or the end of the object).
+                if verdict == Verdict::Drop {
+                    return Ok(());
+                }
+                if line.offset < self.skip_before {
+                    skipped += 1;
+                    return Ok(());
+                }
+                if counted.documents % PROGRESS_EVERY == 0 {
+                    self.progress
+                        .documents
+                        .fetch_add(PROGRESS_EVERY, Ordering::Relaxed);
+                    report_bytes(self.progress);
+                }
+                let Some(builder) = builder.as_mut() else {
+                    return Ok(()); // dry run
+                };
+                let index = names.get(self.prefixes, parsed);
+                let id = ids.document_id(line.offset);
+                let id = (!self.server_ids.load(Ordering::Relaxed)).then_some(id.as_str());
+                let finished = builder.push(line.offset, id.is_some(), |out| {
+                    write_action(out, index, id);
+                    let source_at = out.len();
+                    json::write(out, &parsed.document);
+                    out.push(b'\n');
+                    source_at
+                });
+                if let Some(batch) = finished {
+                    self.hand_over(batch, line.offset, &mut end.documents_sent)?;
+                }
+                Ok::<(), Stop>(())
+            },
+        );
         self.progress
             .documents
             .fetch_add(counted.documents % PROGRESS_EVERY, Ordering::Relaxed);
@@ -839,7 +861,7 @@ mod summary_tests {
         assert_eq!(
             one.counts(),
             "1 line, 1 document (1 failure document), 1 indexed, 0 already present, \
-             0 dead-lettered, 0 unplaced, 1 retry, 1 byte in, 2 bytes out"
+             0 dropped, 0 dead-lettered, 0 unplaced, 1 retry, 1 byte in, 2 bytes out"
         );
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! The data path, one module a stage:
 //! object source → [`decompress`] → [`lines`] → [`parse`] (with [`grok`] patterns) →
-//! [`document`] → [`bulk`] (index, id, action line) → [`batch`] (gzip bodies by [`compress`]) → search server. [`pipeline`]
+//! [`document`] → [`rules`] (labels, drop/sample, privacy from the [`config`] file) → [`bulk`] (index, id, action line) → [`batch`] (gzip bodies by [`compress`]) → search server. [`pipeline`]
 //! strings the stages together for one object; [`source`] opens objects (local files, S3), [`ingest`] takes one object end to end into
 //! the search server ([`search`]), keeping an S3 object's [`checkpoint`] when the server makes the
 //! document ids; [`cli`] is the command line.
@@ -13,6 +13,7 @@ pub mod checkpoint;
 pub mod cleanup;
 pub mod cli;
 pub mod compress;
+pub mod config;
 pub mod count;
 pub mod dashboards;
 pub mod decompress;
@@ -33,6 +34,7 @@ pub mod pipeline;
 pub mod replay;
 pub mod report;
 pub mod retention;
+pub mod rules;
 pub mod search;
 pub mod source;
 pub mod timestamp;

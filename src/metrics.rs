@@ -20,6 +20,7 @@ pub mod names {
     pub const FAILURE_DOCUMENTS: &str = "FailureDocuments";
     pub const INDEXED: &str = "Indexed";
     pub const ALREADY_PRESENT: &str = "AlreadyPresent";
+    pub const DROPPED: &str = "Dropped";
     pub const DEAD_LETTERED: &str = "DeadLettered";
     pub const UNPLACED: &str = "Unplaced";
     pub const RETRIES: &str = "Retries";
@@ -29,7 +30,7 @@ pub mod names {
 }
 
 /// Every name in [`names`], in the order a record lists them.
-pub const INGEST_METRICS: [&str; 13] = [
+pub const INGEST_METRICS: [&str; 14] = [
     names::OBJECTS,
     names::FAILED_OBJECTS,
     names::LINES,
@@ -37,6 +38,7 @@ pub const INGEST_METRICS: [&str; 13] = [
     names::FAILURE_DOCUMENTS,
     names::INDEXED,
     names::ALREADY_PRESENT,
+    names::DROPPED,
     names::DEAD_LETTERED,
     names::UNPLACED,
     names::RETRIES,

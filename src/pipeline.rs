@@ -4,20 +4,24 @@
 use std::borrow::Cow;
 use std::io::{self, Read};
 
+use crate::bulk::ObjectHash;
 use crate::format::PerFormat;
 use crate::lines::{Line, LineReader, MAX_LINE};
 use crate::object_key::ObjectInfo;
 use crate::parse::{ParsedLine, Parser, Scratch};
+use crate::rules::{Rewrites, Verdict};
 
-/// Counts for one object (or many, added up).
+/// Counts for one object (or many, added up): `lines = documents + dropped`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ParseStats {
     /// Non-empty lines read.
     pub lines: u64,
-    /// Documents made (one per line).
+    /// Documents made and handed on (one per line not dropped).
     pub documents: u64,
     /// Of which failure documents.
     pub failures: u64,
+    /// Lines whose document the drop and sample rules left out (never a failure document).
+    pub dropped: u64,
     /// Documents by format.
     pub by_format: PerFormat<u64>,
     /// Decompressed bytes read.
@@ -29,6 +33,7 @@ impl ParseStats {
         self.lines += other.lines;
         self.documents += other.documents;
         self.failures += other.failures;
+        self.dropped += other.dropped;
         self.bytes += other.bytes;
         self.by_format += &other.by_format;
     }
@@ -68,8 +73,8 @@ pub enum ReadError {
     },
 }
 
-/// Parses every line of `reader` and gives each document to `sink`, in input order.
-/// A sink error stops the loop and is returned as it is.
+/// Parses every line of `reader` and gives each document the rules keep to `sink`, in input
+/// order. A sink error stops the loop and is returned as it is.
 pub fn for_each_document<R, E>(
     parser: &Parser,
     object: &ObjectInfo,
@@ -80,8 +85,33 @@ where
     R: Read,
     E: From<ReadError>,
 {
+    for_each_line(
+        parser,
+        object,
+        reader,
+        |parsed, line, verdict| match verdict {
+            Verdict::Keep => sink(parsed, line),
+            Verdict::Drop => Ok(()),
+        },
+    )
+}
+
+/// [`for_each_document`], but `sink` gets every line's document with the rules' verdict,
+/// dropped ones too (for a caller that counts lines itself).
+pub fn for_each_line<R, E>(
+    parser: &Parser,
+    object: &ObjectInfo,
+    reader: R,
+    mut sink: impl FnMut(&ParsedLine<'_>, &Line<'_>, Verdict) -> Result<(), E>,
+) -> Result<ParseStats, E>
+where
+    R: Read,
+    E: From<ReadError>,
+{
     let mut stats = ParseStats::default();
     let mut scratch = parser.scratch();
+    let mut rewrites = Rewrites::default();
+    let ids = ObjectHash::new(object.bucket.as_deref(), &object.key);
     let mut lines = LineReader::new(reader);
     loop {
         let line = match lines.next_line() {
@@ -89,9 +119,12 @@ where
             Ok(None) => break,
             Err(source) => return Err(E::from(stream_error(object, &lines, source))),
         };
-        let parsed = parse_line(parser, object, &line, &mut scratch);
-        stats.count(&parsed);
-        sink(&parsed, &line)?;
+        let mut parsed = parse_line(parser, object, &line, &mut scratch);
+        let verdict = parser
+            .rules()
+            .apply(&mut parsed, &ids, line.offset, &mut rewrites);
+        stats.count(&parsed, verdict);
+        sink(&parsed, &line, verdict)?;
     }
     stats.bytes = lines.offset();
     Ok(stats)
@@ -133,8 +166,13 @@ fn parse_line<'a>(
 }
 
 impl ParseStats {
-    fn count(&mut self, parsed: &ParsedLine) {
+    /// Counts one line: a document, or a dropped line.
+    pub fn count(&mut self, parsed: &ParsedLine, verdict: Verdict) {
         self.lines += 1;
+        if verdict == Verdict::Drop {
+            self.dropped += 1;
+            return;
+        }
         self.documents += 1;
         self.failures += u64::from(parsed.failed);
         self.by_format[parsed.format] += 1;
@@ -263,13 +301,20 @@ where
             let (free_text, free_out) = (&free_text, &free_out);
             scope.spawn(move || {
                 let mut scratch = parser.scratch();
+                let mut rewrites = Rewrites::default();
+                let ids = ObjectHash::new(object.bucket.as_deref(), &object.key);
                 loop {
                     let Ok(mut block) = work_rx.lock().expect("lock").recv() else {
                         return;
                     };
                     let mut out = free_out.lock().expect("lock").pop().unwrap_or_default();
+                    let stages = Stages {
+                        parser,
+                        object,
+                        ids: &ids,
+                    };
                     let result =
-                        encode_block(parser, object, &block, &mut scratch, encode, &mut out);
+                        stages.encode_block(&block, &mut scratch, &mut rewrites, encode, &mut out);
                     block.text.clear();
                     block.lines.clear();
                     free_text
@@ -328,29 +373,44 @@ where
     })
 }
 
-fn encode_block(
-    parser: &Parser,
-    object: &ObjectInfo,
-    block: &Block,
-    scratch: &mut Scratch,
-    encode: &(impl Fn(&ParsedLine<'_>, &Line<'_>, &mut Vec<u8>) -> io::Result<()> + Sync),
-    out: &mut Vec<u8>,
-) -> io::Result<ParseStats> {
-    out.reserve(block.text.len() * 3);
-    let mut stats = ParseStats::default();
-    let mut start = 0;
-    for l in &block.lines {
-        let line = Line {
-            offset: l.offset,
-            number: l.number,
-            text: Cow::Borrowed(&block.text[start..l.end]),
-            truncated: l.truncated,
-            length: l.length,
-        };
-        start = l.end;
-        let parsed = parse_line(parser, object, &line, scratch);
-        stats.count(&parsed);
-        encode(&parsed, &line, out)?;
+/// What a worker thread parses one object's blocks with.
+struct Stages<'a> {
+    parser: &'a Parser,
+    object: &'a ObjectInfo,
+    ids: &'a ObjectHash,
+}
+
+impl Stages<'_> {
+    fn encode_block(
+        &self,
+        block: &Block,
+        scratch: &mut Scratch,
+        rewrites: &mut Rewrites,
+        encode: &(impl Fn(&ParsedLine<'_>, &Line<'_>, &mut Vec<u8>) -> io::Result<()> + Sync),
+        out: &mut Vec<u8>,
+    ) -> io::Result<ParseStats> {
+        let (parser, object) = (self.parser, self.object);
+        out.reserve(block.text.len() * 3);
+        let mut stats = ParseStats::default();
+        let mut start = 0;
+        for l in &block.lines {
+            let line = Line {
+                offset: l.offset,
+                number: l.number,
+                text: Cow::Borrowed(&block.text[start..l.end]),
+                truncated: l.truncated,
+                length: l.length,
+            };
+            start = l.end;
+            let mut parsed = parse_line(parser, object, &line, scratch);
+            let verdict = parser
+                .rules()
+                .apply(&mut parsed, self.ids, line.offset, rewrites);
+            stats.count(&parsed, verdict);
+            if verdict == Verdict::Keep {
+                encode(&parsed, &line, out)?;
+            }
+        }
+        Ok(stats)
     }
-    Ok(stats)
 }

@@ -192,7 +192,7 @@ mod tests {
     #[test]
     fn the_default_prefixes_cover_the_health_check_indices() {
         let defaults = crate::bulk::IndexPrefixes::default();
-        let retention = Retention::new(7, defaults.all()).unwrap();
+        let retention = Retention::new(7, &defaults.all()).unwrap();
         let got: Vec<(String, bool)> = retention
             .judge(
                 [

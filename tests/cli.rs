@@ -378,6 +378,7 @@ fn each_subcommand_shows_only_the_options_it_uses_each_explained() {
         "--geoip-city",
         "--geoip-asn",
         "--user-agent",
+        "--config",
     ];
     let templates = ["--shards", "--replicas", "--refresh-interval"];
     let expected: [(&str, Vec<&str>); 6] = [
@@ -434,6 +435,7 @@ fn each_subcommand_shows_only_the_options_it_uses_each_explained() {
                 &templates,
                 &[
                     "--index-prefix",
+                    "--config",
                     "--dashboards-url",
                     "--dashboards-flavor",
                     "--lifecycle",
@@ -450,6 +452,7 @@ fn each_subcommand_shows_only_the_options_it_uses_each_explained() {
                 &[
                     "--retention-days",
                     "--prefix",
+                    "--config",
                     "--dry-run",
                     "--force",
                     "--json",
@@ -465,6 +468,7 @@ fn each_subcommand_shows_only_the_options_it_uses_each_explained() {
                     "--since",
                     "--index-prefix",
                     "--health-check-index-prefix",
+                    "--config",
                     "--json",
                 ],
             ]

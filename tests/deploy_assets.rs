@@ -22,7 +22,7 @@ const SAM_TEMPLATE: &str = "deploy/sam/template.yaml";
 const TERRAFORM_MAIN: &str = "deploy/terraform/main.tf";
 
 /// The environment the ingest binary reads (the contract in deploy/README.md).
-const INGEST_ENV: [&str; 15] = [
+const INGEST_ENV: [&str; 16] = [
     "ALBINGEST_ENDPOINT",
     "ALBINGEST_AUTH",
     "ALBINGEST_SIGV4_SERVICE",
@@ -37,11 +37,12 @@ const INGEST_ENV: [&str; 15] = [
     "ALBINGEST_DEADLINE_MARGIN_SECONDS",
     "ALBINGEST_DOCUMENT_IDS",
     "ALBINGEST_BUCKET_ROLES",
+    "ALBINGEST_CONFIG",
     "RUST_LOG",
 ];
 
 /// The environment the cleanup binary reads.
-const CLEANUP_ENV: [&str; 9] = [
+const CLEANUP_ENV: [&str; 10] = [
     "ALBINGEST_ENDPOINT",
     "ALBINGEST_AUTH",
     "ALBINGEST_SIGV4_SERVICE",
@@ -51,6 +52,7 @@ const CLEANUP_ENV: [&str; 9] = [
     "RETENTION_DAYS",
     "ALBINGEST_INDEX_PREFIXES",
     "DRY_RUN",
+    "ALBINGEST_CONFIG",
 ];
 
 /// Fields every index has without a mapping.

@@ -608,7 +608,7 @@ async fn cli_loads_the_bundled_samples_and_a_second_run_adds_nothing() {
         let out = albingest(&args, &[]);
         let err = stderr(&out);
         assert!(out.status.success(), "{}: {err}", server.name);
-        let counts = format!("{total} lines, {total} documents (0 failure documents), {total} indexed, 0 already present, 0 dead-lettered, 0 unplaced");
+        let counts = format!("{total} lines, {total} documents (0 failure documents), {total} indexed, 0 already present, 0 dropped, 0 dead-lettered, 0 unplaced");
         assert!(
             err.contains(&format!("{} objects, {counts}", files.len())),
             "{err}"

@@ -48,6 +48,7 @@ locals {
     ALBINGEST_DEADLINE_MARGIN_SECONDS = tostring(var.deadline_margin_seconds)
     ALBINGEST_DOCUMENT_IDS            = var.document_ids
     ALBINGEST_BUCKET_ROLES            = length(var.bucket_roles) == 0 ? "" : jsonencode({ for bucket, access in var.bucket_roles : bucket => { for k, v in access : k => v if v != null } })
+    ALBINGEST_CONFIG                  = var.config_file
     RUST_LOG                          = var.log_level
   })
 
@@ -55,6 +56,7 @@ locals {
     RETENTION_DAYS           = tostring(var.retention_days)
     ALBINGEST_INDEX_PREFIXES = var.index_prefixes
     DRY_RUN                  = tostring(var.cleanup_dry_run)
+    ALBINGEST_CONFIG         = var.config_file
   })
 }
 

@@ -223,6 +223,12 @@ variable "deadline_margin_seconds" {
   default     = 10
 }
 
+variable "config_file" {
+  description = "ALBINGEST_CONFIG: the albingest configuration file (labels, routing, drop/sample, privacy, enrichment) as TOML, or s3://bucket/key (grant the function s3:GetObject on it). Empty: none."
+  type        = string
+  default     = ""
+}
+
 variable "document_ids" {
   description = "ALBINGEST_DOCUMENT_IDS: auto (deterministic ids until the target refuses them, then the server's, kept idempotent by the log object's tag albingest-checkpoint), deterministic or server."
   type        = string

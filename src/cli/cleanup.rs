@@ -36,6 +36,11 @@ pub struct CleanupArgs {
     #[arg(long = "prefix", value_name = "[FORMAT=]PREFIX")]
     pub prefixes: Vec<String>,
 
+    /// Configuration file: without --prefix, every prefix it uses (its index_prefixes, the
+    /// defaults of the formats it leaves alone, and each [[routing]] prefix) is cleaned up.
+    #[arg(long, value_name = "FILE", conflicts_with = "prefixes")]
+    pub config: Option<std::path::PathBuf>,
+
     /// List what would be deleted; delete nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -50,7 +55,13 @@ pub struct CleanupArgs {
 }
 
 pub fn run(args: CleanupArgs) -> Result<ExitCode, String> {
-    let prefixes = IndexPrefixes::named(&args.prefixes).map_err(|e| format!("--prefix: {e}"))?;
+    let prefixes = match &args.config {
+        Some(path) => super::load_config(Some(path))?
+            .index_prefixes()
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .all(),
+        None => IndexPrefixes::named(&args.prefixes).map_err(|e| format!("--prefix: {e}"))?,
+    };
     let retention = Retention::new(args.retention_days, &prefixes).map_err(|e| e.to_string())?;
     let config = args.search.config()?;
     let report = runtime()?.block_on(async {

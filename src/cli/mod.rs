@@ -11,18 +11,20 @@ macro_rules! to_stderr {
 }
 
 mod cleanup;
+mod config;
 mod ingest;
 mod parse;
 mod replay;
 mod report;
 mod setup;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser as ClapParser, Subcommand};
 
 use crate::bulk::IndexPrefixes;
+use crate::config::Config;
 use crate::enrich::{EnrichConfig, Enricher};
 use crate::format::FormatChoice;
 use crate::grok::PatternLibrary;
@@ -60,6 +62,8 @@ pub enum Command {
     Replay(replay::ReplayArgs),
     /// Summarise the ALB access logs in the search server: status classes, latency, top lists.
     Report(report::ReportArgs),
+    /// Work with the configuration file (`config check FILE`).
+    Config(config::ConfigArgs),
 }
 
 /// The search server and how to reach it: the flags `ingest`, `setup`, `cleanup` and `report`
@@ -253,36 +257,66 @@ pub struct ParseOptions {
     /// `.device.name` (uap-core's patterns, as Elasticsearch's user_agent processor).
     #[arg(long, env = "ALBINGEST_USER_AGENT")]
     pub user_agent: bool,
+    /// Configuration file (TOML): labels, tags, index routing, drop and sample rules, privacy,
+    /// enrichment. --index-prefix and --keep-original override its keys.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// The configuration file, or the built-in behaviour without one.
+pub fn load_config(path: Option<&Path>) -> Result<Config, String> {
+    match path {
+        Some(path) => Config::from_file(path).map_err(|e| e.to_string()),
+        None => Ok(Config::default()),
+    }
 }
 
 impl ParseOptions {
-    pub fn parser(&self) -> Result<Parser, String> {
-        let library =
-            PatternLibrary::with_overrides(self.patterns.as_deref()).map_err(|e| e.to_string())?;
-        Ok(Parser::new(&library, self.format)
-            .map_err(|e| e.to_string())?
-            .keep_original(self.keep_original)
-            .fallback_time(crate::timestamp::now()))
+    /// The configuration file with this command's flags over its keys.
+    pub fn config(&self) -> Result<Config, String> {
+        let mut config = load_config(self.config.as_deref())?;
+        config.override_index_prefixes(&self.index_prefixes);
+        config.override_keep_original(self.keep_original.then_some(true));
+        Ok(config)
     }
 
-    /// The `[enrich]` configuration the flags give.
-    pub fn enrich_config(&self) -> EnrichConfig {
-        EnrichConfig {
+    pub fn parser(&self) -> Result<Parser, String> {
+        let config = self.config()?;
+        let library =
+            PatternLibrary::with_overrides(self.patterns.as_deref()).map_err(|e| e.to_string())?;
+        let rules = crate::rules::Rules::new(&config).map_err(|e| e.to_string())?;
+        Ok(Parser::new(&library, self.format)
+            .map_err(|e| e.to_string())?
+            .keep_original(config.keep_original.unwrap_or(false))
+            .fallback_time(crate::timestamp::now())
+            .with_rules(rules))
+    }
+
+    /// The `[enrich]` configuration: the flags (and their environment variables) over the
+    /// configuration file's section.
+    pub fn enrich_config(&self) -> Result<EnrichConfig, String> {
+        let flags = EnrichConfig {
             geoip_city: self.geoip_city.clone(),
             geoip_asn: self.geoip_asn.clone(),
             user_agent: self.user_agent,
-        }
+        };
+        Ok(flags.over(load_config(self.config.as_deref())?.enrich))
     }
 
-    /// The enrichment the flags ask for, databases opened (`s3://` ones downloaded first).
+    /// The enrichment asked for, databases opened (`s3://` ones downloaded first).
     pub async fn enricher(&self, s3_endpoint: Option<&str>) -> Result<Enricher, String> {
-        Enricher::load(&self.enrich_config(), s3_endpoint)
+        Enricher::load(&self.enrich_config()?, s3_endpoint)
             .await
             .map_err(|e| e.to_string())
     }
 
     pub fn index_prefixes(&self) -> Result<IndexPrefixes, String> {
-        Self::prefixes_from("--index-prefix", &self.index_prefixes)
+        if self.config.is_none() {
+            return Self::prefixes_from("--index-prefix", &self.index_prefixes);
+        }
+        self.config()?
+            .index_prefixes()
+            .map_err(|e| format!("--index-prefix: {e}"))
     }
 
     /// The prefixes after applying the values of `flag` (`--index-prefix`, `--prefix`); an error
@@ -309,6 +343,7 @@ pub fn main() -> ExitCode {
         Command::Cleanup(args) => cleanup::run(args),
         Command::Report(args) => report::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Config(args) => config::run(args),
     };
     match result {
         Ok(code) => code,

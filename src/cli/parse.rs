@@ -133,6 +133,10 @@ fn summary(inputs: usize, total: &ParseStats, unreadable: u64, output_closed: bo
     } else {
         text.push_str(" (of the last block only the documents are counted)");
     }
+    // lines = documents + dropped (the configuration's drop and sample rules).
+    if total.dropped > 0 {
+        text.push_str(&format!(", {} dropped", total.dropped));
+    }
     if unreadable > 0 {
         text.push_str(&format!(", {unreadable} unreadable"));
     }

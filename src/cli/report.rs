@@ -40,6 +40,11 @@ pub struct ReportArgs {
     )]
     pub health_check_index_prefix: String,
 
+    /// Configuration file: the report reads every ALB (and health check) prefix it routes to,
+    /// besides the two above.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+
     /// Print the report as JSON (for scripts).
     #[arg(long)]
     pub json: bool,
@@ -66,8 +71,28 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, String> {
                 args.health_check_index_prefix
             )
         })?;
+    let (mut routed, mut routed_health) = (Vec::new(), Vec::new());
+    if let Some(path) = &args.config {
+        let configured = super::load_config(Some(path))?
+            .index_prefixes()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let others = |format, given: &str| -> Vec<String> {
+            configured
+                .every(format)
+                .into_iter()
+                .filter(|p| *p != given)
+                .map(String::from)
+                .collect()
+        };
+        routed = others(LogFormat::Alb, prefixes.get(LogFormat::Alb));
+        routed_health = others(
+            LogFormat::AlbHealthCheck,
+            prefixes.get(LogFormat::AlbHealthCheck),
+        );
+    }
     let options = ReportOptions::new(prefixes.get(LogFormat::Alb), since)
-        .health_check_prefix(prefixes.get(LogFormat::AlbHealthCheck));
+        .health_check_prefix(prefixes.get(LogFormat::AlbHealthCheck))
+        .routed(routed, routed_health);
     let config = args.search.config()?;
     let report = runtime()?.block_on(async {
         let client = SearchClient::connect(&config)

@@ -1,5 +1,6 @@
 //! `albingest setup`: installs the index templates, and imports the dashboards.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -50,6 +51,10 @@ pub struct SetupArgs {
     #[arg(long = "index-prefix", value_name = "[FORMAT=]PREFIX")]
     pub index_prefixes: Vec<String>,
 
+    /// Configuration file: the templates are installed for each prefix it routes to too.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// OpenSearch Dashboards or Kibana URL (e.g. https://DOMAIN/_dashboards, or
     /// https://KIBANA/s/SPACE for a Kibana space): import the dashboards there.
     #[arg(long, value_name = "URL")]
@@ -77,7 +82,16 @@ pub struct SetupArgs {
 }
 
 pub fn run(args: SetupArgs) -> Result<ExitCode, String> {
-    let prefixes = ParseOptions::prefixes_from("--index-prefix", &args.index_prefixes)?;
+    let prefixes = match &args.config {
+        None => ParseOptions::prefixes_from("--index-prefix", &args.index_prefixes)?,
+        Some(path) => {
+            let mut config = super::load_config(Some(path))?;
+            config.override_index_prefixes(&args.index_prefixes);
+            config
+                .index_prefixes()
+                .map_err(|e| format!("--index-prefix: {e}"))?
+        }
+    };
     let mut options = args.templates.options();
     let lifecycle: LifecycleChoice = args.lifecycle.parse()?;
     let retention = match (lifecycle, args.retention_days) {
@@ -141,7 +155,7 @@ pub fn run(args: SetupArgs) -> Result<ExitCode, String> {
                 if kind == LifecycleKind::Ilm {
                     options.ilm_policy = Some(installed.policy.clone());
                 }
-                eprintln!("albingest setup: {installed}");
+                to_stderr!("albingest setup: {installed}");
             }
             install(&client, &prefixes, &options).await?;
         }

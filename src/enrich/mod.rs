@@ -18,6 +18,18 @@ pub struct EnrichConfig {
     pub user_agent: bool,
 }
 
+impl EnrichConfig {
+    /// These settings (from the environment or flags) over the configuration file's: a
+    /// database given here replaces the file's, and the user agent is parsed if either asks.
+    pub fn over(&self, file: EnrichConfig) -> EnrichConfig {
+        EnrichConfig {
+            geoip_city: self.geoip_city.clone().or(file.geoip_city),
+            geoip_asn: self.geoip_asn.clone().or(file.geoip_asn),
+            user_agent: self.user_agent || file.user_agent,
+        }
+    }
+}
+
 pub mod geoip;
 pub mod user_agent;
 
@@ -104,7 +116,9 @@ impl Enricher {
             }
         }
         if let (Some(parser), Some(agent)) = (&self.user_agent, &mut document.user_agent) {
-            agent.parsed = Some(scratch.user_agents.get(parser, agent.original));
+            if let Some(original) = agent.original {
+                agent.parsed = Some(scratch.user_agents.get(parser, original));
+            }
         }
     }
 

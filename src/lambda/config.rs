@@ -144,15 +144,31 @@ pub fn index_prefixes(env: &dyn Env) -> Result<IndexPrefixes, ConfigError> {
     Ok(prefixes)
 }
 
+/// `ALBINGEST_INDEX_PREFIXES` split at commas.
+fn specs(env: &dyn Env) -> Vec<String> {
+    value(env, "ALBINGEST_INDEX_PREFIXES")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
 /// The ingest function's settings.
 #[derive(Debug, Clone)]
 pub struct IngestConfig {
     pub search: SearchConfig,
     pub prefixes: IndexPrefixes,
+    /// `ALBINGEST_INDEX_PREFIXES` as given: they override the configuration file's.
+    pub index_prefix_specs: Vec<String>,
     pub batch_bytes: usize,
     /// `s3://bucket/prefix` for documents the server refuses for good.
     pub dead_letter: String,
-    pub keep_original: bool,
+    /// `ALBINGEST_KEEP_ORIGINAL` when set (it overrides the configuration file's).
+    pub keep_original: Option<bool>,
+    /// `ALBINGEST_CONFIG`: the configuration file's TOML, or its `s3://bucket/key`.
+    pub config: Option<String>,
     /// Install the index templates at cold start.
     pub setup: bool,
     /// Time kept back from the invocation's deadline to report before Lambda stops the function.
@@ -202,9 +218,13 @@ impl IngestConfig {
         Ok(Self {
             search: search(env)?,
             prefixes: index_prefixes(env)?,
+            index_prefix_specs: specs(env),
             batch_bytes,
             dead_letter,
-            keep_original: flag(env, "ALBINGEST_KEEP_ORIGINAL", false)?,
+            keep_original: value(env, "ALBINGEST_KEEP_ORIGINAL")
+                .map(|_| flag(env, "ALBINGEST_KEEP_ORIGINAL", false))
+                .transpose()?,
+            config: env.get("ALBINGEST_CONFIG").filter(|v| !v.trim().is_empty()),
             setup: flag(env, "ALBINGEST_SETUP", true)?,
             deadline_margin,
             patterns_dir: value(env, "ALBINGEST_PATTERNS_DIR"),
@@ -233,6 +253,9 @@ pub struct CleanupConfig {
     pub search: SearchConfig,
     pub retention: crate::retention::Retention,
     pub dry_run: bool,
+    /// `ALBINGEST_CONFIG` when `ALBINGEST_INDEX_PREFIXES` is not set: the prefixes cleaned up
+    /// are then every prefix of the configuration file (its routes' included).
+    pub config: Option<String>,
 }
 
 impl CleanupConfig {
@@ -268,6 +291,9 @@ impl CleanupConfig {
             search: search(env)?,
             retention,
             dry_run: flag(env, "DRY_RUN", false)?,
+            config: env
+                .get("ALBINGEST_CONFIG")
+                .filter(|v| !v.trim().is_empty() && specs.is_empty()),
         })
     }
 }
@@ -296,7 +322,7 @@ mod tests {
         .unwrap();
         assert!(matches!(c.search.auth, Auth::SigV4 { ref service, .. } if service == "aoss"));
         assert_eq!(c.batch_bytes, 5 * 1024 * 1024);
-        assert!(c.setup && !c.keep_original);
+        assert!(c.setup && c.keep_original.is_none() && c.config.is_none());
         assert_eq!(c.deadline_margin, Duration::from_secs(10));
         assert_eq!(c.prefixes, IndexPrefixes::default());
         assert_eq!(c.document_ids, crate::bulk::DocumentIds::Auto);

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::cleanup::{cleanup, CleanupError, CleanupOptions, CleanupReport};
+use crate::config::Config;
 use crate::enrich::Enricher;
 use crate::event::{decode, Delivery, EventError, ObjectRef, Objects};
 use crate::format::{FormatChoice, LogFormat};
@@ -19,6 +20,7 @@ use crate::grok::PatternLibrary;
 use crate::ingest::{ConnectError, IngestError, IngestOptions, Ingester, ObjectSummary, S3Access};
 use crate::metrics::{self, Record, Unit};
 use crate::parse::Parser;
+use crate::rules::Rules;
 use crate::search::bulk_load::DEFAULT_IN_FLIGHT;
 use crate::search::retry::RetryPolicy;
 use crate::search::templates::{self, TemplateOptions};
@@ -32,6 +34,9 @@ pub use config::{CleanupConfig, ConfigError, Env, IngestConfig, ProcessEnv};
 pub enum InitError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// `ALBINGEST_CONFIG` is invalid or cannot be read.
+    #[error(transparent)]
+    File(#[from] crate::config::ConfigError),
     #[error("patterns: {0}")]
     Patterns(#[from] crate::grok::GrokError),
     #[error(transparent)]
@@ -42,6 +47,9 @@ pub enum InitError {
     Enrich(#[from] crate::enrich::EnrichError),
     #[error(transparent)]
     Connect(#[from] ConnectError),
+    /// `ALBINGEST_CONFIG` parsed but does not make index prefixes or rules.
+    #[error("ALBINGEST_CONFIG: {0}")]
+    ConfigFile(String),
 }
 
 /// Why an invocation failed (Lambda, S3 or SQS then delivers the event again).
@@ -88,17 +96,40 @@ impl IngestFunction {
     pub async fn new(config: IngestConfig) -> Result<Self, InitError> {
         let library =
             PatternLibrary::with_overrides(config.patterns_dir.as_deref().map(Path::new))?;
-        // Failure documents without a time take the object's read time (`ObjectInfo::read_at`),
-        // not the cold start's, as `@timestamp`; their index is `{prefix}-failed-undated`.
+        // The configuration file (ALBINGEST_CONFIG), with the environment over its keys.
+        let (rules, prefixes, keep_original, enrich) = match &config.config {
+            None => (
+                Rules::default(),
+                config.prefixes,
+                config.keep_original.unwrap_or(false),
+                config.enrich,
+            ),
+            Some(value) => {
+                let s3 = value
+                    .trim_start()
+                    .starts_with("s3://")
+                    .then_some(crate::source::s3_client(None).await);
+                let mut file = Config::from_lambda_value(value, s3.as_ref()).await?;
+                file.override_index_prefixes(&config.index_prefix_specs);
+                file.override_keep_original(config.keep_original);
+                let prefixes = file.index_prefixes().map_err(InitError::ConfigFile)?;
+                let rules = Rules::new(&file).map_err(InitError::ConfigFile)?;
+                let enrich = config.enrich.over(file.enrich.clone());
+                (rules, prefixes, file.keep_original.unwrap_or(false), enrich)
+            }
+        };
         // Once per cold start: the databases are mapped (or downloaded to /tmp) and the
         // user-agent patterns compiled here, not per object.
-        let enricher = Enricher::load(&config.enrich, None).await?;
+        let enricher = Enricher::load(&enrich, None).await?;
+        // Failure documents without a time take the object's read time (`ObjectInfo::read_at`),
+        // not the cold start's, as `@timestamp`; their index is `{prefix}-failed-undated`.
         let parser = Parser::new(&library, FormatChoice::Auto)?
-            .keep_original(config.keep_original)
-            .enrich(enricher);
+            .keep_original(keep_original)
+            .enrich(enricher)
+            .with_rules(rules);
         let ingester = Ingester::connect(IngestOptions {
             parser,
-            prefixes: config.prefixes,
+            prefixes,
             search: Some(config.search),
             retry: RetryPolicy::default(),
             batch_bytes: config.batch_bytes,
@@ -229,6 +260,7 @@ fn metrics_record(function: &str, s: &ObjectSummary, complete: bool) -> Record {
         .metric(FAILURE_DOCUMENTS, s.failures as f64, Unit::Count)
         .metric(INDEXED, s.indexed as f64, Unit::Count)
         .metric(ALREADY_PRESENT, s.already_present as f64, Unit::Count)
+        .metric(DROPPED, s.dropped as f64, Unit::Count)
         .metric(DEAD_LETTERED, s.dead_lettered as f64, Unit::Count)
         .metric(UNPLACED, s.unplaced as f64, Unit::Count)
         .metric(RETRIES, s.retries as f64, Unit::Count)
@@ -249,6 +281,8 @@ fn summary_json(s: &ObjectSummary) -> Value {
         "failures": s.failures,
         "indexed": s.indexed,
         "already_present": s.already_present,
+        "dropped": s.dropped,
+        "unplaced": s.unplaced,
         "dead_lettered": s.dead_lettered,
         "retries": s.retries,
         "bytes_in": s.bytes_in,
@@ -264,7 +298,22 @@ pub struct CleanupFunction {
 }
 
 impl CleanupFunction {
-    pub async fn new(config: CleanupConfig) -> Result<Self, InitError> {
+    pub async fn new(mut config: CleanupConfig) -> Result<Self, InitError> {
+        if let Some(value) = &config.config {
+            // Every prefix the ingest function may write with this configuration file.
+            let s3 = value
+                .trim_start()
+                .starts_with("s3://")
+                .then_some(crate::source::s3_client(None).await);
+            let prefixes = Config::from_lambda_value(value, s3.as_ref())
+                .await?
+                .index_prefixes()
+                .map_err(|e| InitError::ConfigFile(e.to_string()))?
+                .all();
+            config.retention =
+                crate::retention::Retention::new(i64::from(config.retention.days()), &prefixes)
+                    .map_err(|e| InitError::ConfigFile(e.to_string()))?;
+        }
         let client = SearchClient::connect(&config.search).await?;
         Ok(Self { client, config })
     }

@@ -55,7 +55,7 @@ fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<(), FieldErro
         f.int(F::SentBytes)?,
     );
     doc.user_agent = f.str(F::UserAgent).map(|original| UserAgent {
-        original,
+        original: Some(original),
         parsed: None,
     });
     let cipher = f.str(F::SslCipher);

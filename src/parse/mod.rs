@@ -37,6 +37,9 @@ pub struct Parser {
     fallback_time: String,
     /// What the parse threads add to each built document (nothing unless configured).
     enricher: Enricher,
+    /// The configured processing the pipeline applies to each built document (not the parser:
+    /// it only carries them to the parse threads).
+    rules: std::sync::Arc<crate::rules::Rules>,
 }
 
 struct CompiledFormat {
@@ -115,6 +118,7 @@ impl Parser {
             keep_original: false,
             fallback_time: timestamp::format_epoch_seconds(0),
             enricher: Enricher::default(),
+            rules: Default::default(),
         })
     }
 
@@ -141,6 +145,16 @@ impl Parser {
     pub fn enrich(mut self, enricher: Enricher) -> Self {
         self.enricher = enricher;
         self
+    }
+
+    /// The configuration's labels, drop/sample and privacy rules, for the pipeline to apply.
+    pub fn with_rules(mut self, rules: crate::rules::Rules) -> Self {
+        self.rules = std::sync::Arc::new(rules);
+        self
+    }
+
+    pub fn rules(&self) -> &crate::rules::Rules {
+        &self.rules
     }
 
     pub fn enricher(&self) -> &Enricher {

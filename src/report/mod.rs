@@ -389,6 +389,8 @@ mod tests {
         ReportOptions {
             prefix: "alb-logs".into(),
             health_check_prefix: DEFAULT_HEALTH_CHECK_PREFIX.into(),
+            routed_prefixes: Vec::new(),
+            routed_health_check_prefixes: Vec::new(),
             since: since.parse().unwrap(),
             now: NOW,
         }

@@ -86,6 +86,9 @@ pub struct ReportOptions {
     pub prefix: String,
     /// ALB health check log index prefix: the target health figures come from `{prefix}-*`.
     pub health_check_prefix: String,
+    /// More prefixes of each (the configuration's routes), read together with the first.
+    pub routed_prefixes: Vec<String>,
+    pub routed_health_check_prefixes: Vec<String>,
     pub since: Since,
     /// Now, in seconds since the epoch (the window ends here; its start is `now - since`).
     pub now: i64,
@@ -98,9 +101,18 @@ impl ReportOptions {
         Self {
             prefix: prefix.into(),
             health_check_prefix: DEFAULT_HEALTH_CHECK_PREFIX.into(),
+            routed_prefixes: Vec::new(),
+            routed_health_check_prefixes: Vec::new(),
             since,
             now,
         }
+    }
+
+    /// Also reads the documents under these prefixes (ALB access logs, health check logs).
+    pub fn routed(mut self, alb: Vec<String>, health_check: Vec<String>) -> Self {
+        self.routed_prefixes = alb;
+        self.routed_health_check_prefixes = health_check;
+        self
     }
 
     /// The health check log index prefix, when it is not the default one.
@@ -110,15 +122,19 @@ impl ReportOptions {
     }
 
     pub fn health_check_pattern(&self) -> String {
-        format!("{}-*", self.health_check_prefix)
+        patterns(
+            &self.health_check_prefix,
+            &self.routed_health_check_prefixes,
+            "-*",
+        )
     }
 
     pub fn index_pattern(&self) -> String {
-        format!("{}-*", self.prefix)
+        patterns(&self.prefix, &self.routed_prefixes, "-*")
     }
 
     pub fn failure_pattern(&self) -> String {
-        format!("{}-failed-*", self.prefix)
+        patterns(&self.prefix, &self.routed_prefixes, "-failed-*")
     }
 
     /// The window's start as RFC 3339 text, `None` for `all`.
@@ -150,6 +166,15 @@ pub fn suggest_since(now: i64, newest: i64) -> String {
     } else {
         format!("{}d", up(86_400))
     }
+}
+
+/// `a-*` or `a-*,b-*`: one index pattern per prefix (the multi-target syntax of both servers).
+fn patterns(first: &str, more: &[String], suffix: &str) -> String {
+    std::iter::once(first)
+        .chain(more.iter().map(String::as_str))
+        .map(|prefix| format!("{prefix}{suffix}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[cfg(test)]

@@ -125,19 +125,21 @@ pub fn mappings_template() -> Value {
 /// overlapping templates of the same priority.
 pub fn index_templates(prefixes: &IndexPrefixes, settings: Option<&Value>) -> Vec<(String, Value)> {
     let mut out: Vec<(String, Value)> = Vec::new();
+    // Routed prefixes (the configuration's `[[routing]]`) get their format's template too.
     for format in LogFormat::ALL {
-        let prefix = prefixes.get(format);
-        let name = format!("albingest-{prefix}");
-        if out.iter().any(|(n, _)| *n == name) {
-            continue;
+        for prefix in prefixes.every(format) {
+            let name = format!("albingest-{prefix}");
+            if out.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
+            let mut template = format_template(format);
+            template["index_patterns"] = json!([format!("{prefix}-*")]);
+            template["priority"] = json!(100 + prefix.len());
+            if let Some(settings) = settings {
+                template["template"] = json!({ "settings": settings });
+            }
+            out.push((name, template));
         }
-        let mut template = format_template(format);
-        template["index_patterns"] = json!([format!("{prefix}-*")]);
-        template["priority"] = json!(100 + prefix.len());
-        if let Some(settings) = settings {
-            template["template"] = json!({ "settings": settings });
-        }
-        out.push((name, template));
     }
     out
 }
