@@ -554,6 +554,32 @@ mod tests {
         assert_eq!(doc["user_agent"]["original"], "Mozilla/5.0");
     }
 
+    #[tokio::test]
+    async fn a_parsed_user_agent_leaves_only_its_fields() {
+        let enrich = crate::enrich::EnrichConfig {
+            user_agent: true,
+            ..Default::default()
+        };
+        let enricher = crate::enrich::Enricher::load(&enrich, None).await.unwrap();
+        let config = Config::from_toml("t", "[privacy]\nremove_user_agent_original = true\n");
+        let parser = Parser::embedded()
+            .enrich(enricher)
+            .with_rules(Rules::new(&config.unwrap()).unwrap());
+        let agent = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0";
+        let text = line("a", "1.2.3.4:1", 200, "/p", agent);
+        let object = ObjectInfo::s3("logs", "AWSLogs/x.log");
+        let ids = ObjectHash::new(object.bucket.as_deref(), &object.key);
+        let mut scratch = parser.scratch();
+        let mut parsed = parser.parse(&object, &text, 0, &mut scratch);
+        parser.enricher().enrich(&mut parsed, &mut scratch.enrich);
+        let mut rewrites = Rewrites::default();
+        let verdict = parser.rules().apply(&mut parsed, &ids, 0, &mut rewrites);
+        assert_eq!(verdict, Verdict::Keep);
+        let doc: serde_json::Value = serde_json::from_slice(&parsed.document.to_json()).unwrap();
+        assert_eq!(doc["user_agent"].get("original"), None, "{doc}");
+        assert_eq!(doc["user_agent"]["name"], "Firefox", "{doc}");
+    }
+
     #[test]
     fn rewrites_are_reused_across_documents() {
         // Two documents in a row through one Rewrites: the second's values are its own.
