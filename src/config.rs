@@ -203,19 +203,9 @@ impl Config {
             .filter(|(b, k)| !b.is_empty() && !k.is_empty())
             .ok_or_else(|| fetch("give s3://bucket/key".into()))?;
         let s3 = s3.ok_or_else(|| fetch("no S3 client".into()))?;
-        let object = s3
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
+        let bytes = crate::source::read_whole_object(s3, bucket, key)
             .await
-            .map_err(|e| fetch(aws_sdk_s3::error::DisplayErrorContext(&e).to_string()))?;
-        let bytes = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| fetch(e.to_string()))?
-            .into_bytes();
+            .map_err(|e| fetch(e.to_string()))?;
         let text = std::str::from_utf8(&bytes).map_err(|e| fetch(format!("not UTF-8: {e}")))?;
         Self::from_toml(&origin, text)
     }

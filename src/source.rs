@@ -122,6 +122,34 @@ pub enum SourceError {
     NoS3Client(String),
 }
 
+/// Why a whole S3 object could not be read ([`read_whole_object`]): the SDK's error with its
+/// context (code, message), or the body's.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ReadObjectError(String);
+
+/// A whole (small) S3 object in memory: a configuration file, a GeoIP database, a dead-letter
+/// file. Log objects are streamed instead ([`open`]).
+pub async fn read_whole_object(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<bytes::Bytes, ReadObjectError> {
+    let object = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| ReadObjectError(DisplayErrorContext(&e).to_string()))?;
+    let body = object
+        .body
+        .collect()
+        .await
+        .map_err(|e| ReadObjectError(e.to_string()))?;
+    Ok(body.into_bytes())
+}
+
 /// The S3 client: the default AWS configuration chain, plus an endpoint for S3-compatible
 /// servers. The SDK itself reads `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`; `endpoint` (the
 /// `--s3-endpoint` flag) overrides both. With any custom endpoint, addressing is path-style

@@ -100,3 +100,40 @@ async fn enriched_documents_are_searchable_by_location_and_user_agent() {
         );
     }
 }
+
+/// A database named `s3://BUCKET/KEY` is downloaded once and used as a local one: the same
+/// London fields as from the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_geoip_database_in_s3_is_downloaded_and_used() {
+    let Some(s3_url) = s3_url("enrich-s3-database") else {
+        return;
+    };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let s3 = s3_client(&s3_url);
+    let bucket = unique("enrich-db");
+    create_bucket(&s3, &bucket).await;
+    let db = std::fs::read(root.join("tests/fixtures/geoip/GeoLite2-City-Test.mmdb")).unwrap();
+    put(&s3, &bucket, "geoip/GeoLite2-City-Test.mmdb", db).await;
+    let uri = format!("s3://{bucket}/geoip/GeoLite2-City-Test.mmdb");
+    let out = Command::new(env!("CARGO_BIN_EXE_albingest"))
+        .current_dir(root)
+        .envs(aws_env(&s3_url))
+        .args(["parse", FIXTURE, "--geoip-city", &uri])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let documents: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let london = documents
+        .iter()
+        .find(|d| d["source"]["ip"] == "81.2.69.142")
+        .unwrap_or_else(|| panic!("no document from 81.2.69.142: {documents:?}"));
+    assert_eq!(london["source"]["geo"]["city_name"], "London", "{london}");
+    assert_eq!(
+        london["source"]["geo"]["country_iso_code"], "GB",
+        "{london}"
+    );
+}

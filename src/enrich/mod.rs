@@ -182,19 +182,9 @@ async fn download(s3: &aws_sdk_s3::Client, uri: &str) -> Result<PathBuf, EnrichE
     if path.exists() {
         return Ok(path);
     }
-    let object = s3
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
+    let body = crate::source::read_whole_object(s3, bucket, key)
         .await
-        .map_err(|e| failed(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
-    let body = object
-        .body
-        .collect()
-        .await
-        .map_err(|e| failed(e.to_string()))?
-        .into_bytes();
+        .map_err(|e| failed(e.to_string()))?;
     let partial = path.with_extension("part");
     std::fs::write(&partial, &body)
         .and_then(|()| std::fs::rename(&partial, &path))

@@ -298,24 +298,10 @@ impl DeadLetter {
                 .await
                 .map_err(|e| failed("reading", e.to_string())),
             (DeadLetter::S3 { client, .. }, DeadLetterFile::S3 { bucket, key }) => {
-                let output = client
-                    .get_object()
-                    .bucket(bucket)
-                    .key(key)
-                    .send()
+                crate::source::read_whole_object(client, bucket, key)
                     .await
-                    .map_err(|e| {
-                        failed(
-                            "GetObject",
-                            aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
-                        )
-                    })?;
-                let body = output
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|e| failed("GetObject", e.to_string()))?;
-                Ok(body.into_bytes().to_vec())
+                    .map(|body| body.to_vec())
+                    .map_err(|e| failed("GetObject", e.to_string()))
             }
             (DeadLetter::Local(_), DeadLetterFile::S3 { .. }) => {
                 Err(failed("GetObject", "no S3 client".into()))
