@@ -72,8 +72,11 @@ async fn the_ingest_function_reads_its_configuration_inline_and_from_s3() {
                 "{}: {answer}",
                 server.name
             );
-            // 1 in 3 kept: far from none and far from all (the id hash decides).
-            assert!((8..=40).contains(&n("dropped")), "{answer}");
+            // 1 in 3 kept (about 20 of 60): far from none and far from all (the id hash
+            // decides, and the ids hold the bucket's random name). The bound is on the lines
+            // kept, as the comment meant: on the dropped ones it sat at their mean (40).
+            let kept = 60 - n("dropped");
+            assert!((8..=40).contains(&kept), "{answer}");
 
             let client = search_client(&server.url).await;
             assert_eq!(
