@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::json::{json_object, write_str, write_str_parts, WriteJson};
+use crate::json::{json_object, write_str, write_str_parts, Decimal, WriteJson};
 
 pub const ECS_VERSION: &str = "8.11.0";
 
@@ -170,9 +170,9 @@ json_object! {
         pub name: Str<'a>,
         pub listener: Str<'a>,
         pub backend: Option<Backend<'a>>,
-        pub request_processing_time: Option<Seconds>,
-        pub backend_processing_time: Option<Seconds>,
-        pub response_processing_time: Option<Seconds>,
+        pub request_processing_time: Option<Seconds<'a>>,
+        pub backend_processing_time: Option<Seconds<'a>>,
+        pub response_processing_time: Option<Seconds<'a>>,
         pub connection_time: Option<Millis>,
         pub tls_handshake_time: Option<Millis>,
         pub ssl_cipher: Str<'a>,
@@ -226,7 +226,7 @@ json_object! {
 json_object! {
     /// `aws.elb.health_check.*`.
     pub struct HealthCheck<'a> {
-        pub latency: Option<Seconds>,
+        pub latency: Option<Seconds<'a>>,
         pub status: Str<'a>,
         pub reason_code: Str<'a>,
         /// The Lambda function checked, when the target is one.
@@ -255,8 +255,8 @@ json_object! {
 }
 
 json_object! {
-    pub struct Seconds {
-        pub sec: f64,
+    pub struct Seconds<'a> {
+        pub sec: Decimal<'a>,
     }
 }
 

@@ -31,8 +31,8 @@ impl FormatBuilder for HealthCheckLog {
 
 fn build<'a>(f: &Fields<'a, '_>, doc: &mut Document<'a>) -> Result<(), FieldError> {
     let start = f.line_time(F::Time)?;
-    let latency = f.float(F::Latency)?;
-    doc.event.duration = latency.map(|sec| (sec * 1e9).round() as i64);
+    let latency = f.decimal(F::Latency)?;
+    doc.event.duration = latency.map(|sec| (sec.value() * 1e9).round() as i64);
     doc.event.start = Some(start.rfc3339.clone());
     doc.timestamp = start.rfc3339;
 
