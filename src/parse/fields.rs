@@ -265,6 +265,12 @@ fn dotted_quad(text: &[u8]) -> bool {
     octets == 4
 }
 
+impl fmt::Debug for Fields<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fields").field("line", &self.line).finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::valid_ip;
@@ -300,11 +306,5 @@ mod tests {
                 "{text:?}"
             );
         }
-    }
-}
-
-impl fmt::Debug for Fields<'_, '_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Fields").field("line", &self.line).finish()
     }
 }
