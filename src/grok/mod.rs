@@ -64,12 +64,11 @@ pub enum GrokError {
 
 /// Byte regexes throughout: log lines are bytes, and a class such as `[^"]` must match any byte
 /// that is not a quote, valid UTF-8 or not.
-pub(crate) fn bytes_regex(text: &str) -> Result<regex::bytes::Regex, String> {
+pub(crate) fn bytes_regex(text: &str) -> Result<regex::bytes::Regex, regex::Error> {
     regex::bytes::RegexBuilder::new(text)
         .unicode(false)
         .size_limit(64 << 20)
         .build()
-        .map_err(|e| e.to_string())
 }
 
 /// Spans of the fields one line matched, reused from line to line.
@@ -146,10 +145,10 @@ impl PatternLibrary {
             .ok_or_else(|| GrokError::Missing(name.to_string()))?;
         let mut expander = syntax::Expander::new(self);
         let text = expander.expand(def)?;
-        let regex = bytes_regex(&format!("^(?:{text})$")).map_err(|message| GrokError::Regex {
+        let regex = bytes_regex(&format!("^(?:{text})$")).map_err(|e| GrokError::Regex {
             origin: def.origin.clone(),
             pattern: def.name.clone(),
-            message,
+            message: e.to_string(),
         })?;
         let regex_groups = regex
             .capture_names()
