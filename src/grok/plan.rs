@@ -304,7 +304,7 @@ fn reference_nodes(
     let scanner = scanner(&inner, first_group, &nested).map_err(|e| GrokError::Regex {
         origin: def.origin.clone(),
         pattern: def.name.clone(),
-        message: e.to_string(),
+        source: e,
     })?;
     leaves.push(Leaf {
         label: r.field.clone().unwrap_or_else(|| r.syntax.clone()),
@@ -316,22 +316,11 @@ fn reference_nodes(
     Ok(vec![Node::Leaf(leaves.len() - 1)])
 }
 
-/// A field's regex that makes no scanner: its syntax, or the compiled regex (too big).
-#[derive(Debug, thiserror::Error)]
-enum ScannerError {
-    /// The regex does not parse.
-    #[error(transparent)]
-    Syntax(#[from] Box<regex_syntax::Error>),
-    /// The regex parses but does not compile.
-    #[error(transparent)]
-    Regex(#[from] regex::Error),
-}
-
 fn scanner(
     regex_text: &str,
     first_group: usize,
     nested: &[usize],
-) -> Result<Scanner, ScannerError> {
+) -> Result<Scanner, super::RegexError> {
     let hir = regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)
