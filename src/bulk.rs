@@ -21,6 +21,16 @@ pub enum IndexPrefixError {
     Invalid(String),
 }
 
+/// A value of a list of `[FORMAT=]PREFIX` values ([`IndexPrefixes::apply_all`]) that cannot be
+/// used: the value, then why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{spec}: {source}")]
+pub struct PrefixSpecError {
+    pub spec: String,
+    #[source]
+    pub source: IndexPrefixError,
+}
+
 /// Index name prefixes by format; failure documents go to `{prefix}-failed-YYYY.MM.DD`.
 /// Routes (the configuration's `[[routing]]`) choose other prefixes by load balancer or
 /// account: the first that matches a document wins, else the prefixes here.
@@ -82,9 +92,12 @@ impl Default for IndexPrefixes {
 
 impl IndexPrefixes {
     /// Applies every `[FORMAT=]PREFIX` of `specs` in turn.
-    pub fn apply_all(&mut self, specs: &[String]) -> Result<(), String> {
+    pub fn apply_all(&mut self, specs: &[String]) -> Result<(), PrefixSpecError> {
         for spec in specs {
-            self.apply(spec).map_err(|e| format!("{spec}: {e}"))?;
+            self.apply(spec).map_err(|source| PrefixSpecError {
+                spec: spec.clone(),
+                source,
+            })?;
         }
         Ok(())
     }
@@ -313,17 +326,20 @@ pub enum DocumentIds {
     Server,
 }
 
-impl std::str::FromStr for DocumentIds {
-    type Err = String;
+/// A `--document-ids` / `ALBINGEST_DOCUMENT_IDS` value that is none of the choices.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("document ids {0:?}: use auto, deterministic or server")]
+pub struct UnknownDocumentIds(pub String);
 
-    fn from_str(s: &str) -> Result<Self, String> {
+impl std::str::FromStr for DocumentIds {
+    type Err = UnknownDocumentIds;
+
+    fn from_str(s: &str) -> Result<Self, UnknownDocumentIds> {
         match s {
             "auto" => Ok(Self::Auto),
             "deterministic" => Ok(Self::Deterministic),
             "server" => Ok(Self::Server),
-            other => Err(format!(
-                "document ids {other:?}: use auto, deterministic or server"
-            )),
+            other => Err(UnknownDocumentIds(other.to_string())),
         }
     }
 }

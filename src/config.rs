@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::bulk::IndexPrefixes;
+use crate::bulk::{IndexPrefixes, PrefixSpecError};
 use crate::enrich::EnrichConfig;
 use crate::format::LogFormat;
 
@@ -34,6 +34,33 @@ pub enum ConfigError {
         reason: String,
     },
 }
+
+/// Index prefixes or a route that do not make [`IndexPrefixes`] ([`Config::prefixes`]): the
+/// file is checked, so only an override (`--index-prefix`, `ALBINGEST_INDEX_PREFIXES`) or a
+/// configuration built in code gets here.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PrefixesError {
+    /// A `[FORMAT=]PREFIX` value (of `index_prefixes` or of a route) is not a prefix.
+    #[error(transparent)]
+    Prefix(#[from] PrefixSpecError),
+    /// A route's `load_balancer` is not a glob.
+    #[error(transparent)]
+    Glob(#[from] InvalidGlob),
+}
+
+/// A pattern that is not a glob ([`glob`]).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{pattern:?} is not a valid glob: {}", .source.kind())]
+pub struct InvalidGlob {
+    pub pattern: String,
+    #[source]
+    pub source: globset::Error,
+}
+
+/// A status condition that is neither a class nor a code ([`StatusMatch::parse`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is neither a status class (1xx to 5xx) nor a status code (100 to 599)")]
+pub struct InvalidStatus(pub String);
 
 /// The whole file. Every section is optional: an empty file is the built-in behaviour.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -240,7 +267,7 @@ impl Config {
     fn check(&self) -> Result<(), (String, String)> {
         IndexPrefixes::default()
             .apply_all(&self.index_prefixes)
-            .map_err(|why| ("index_prefixes".to_string(), why))?;
+            .map_err(|why| ("index_prefixes".to_string(), why.to_string()))?;
         for (i, tag) in self.tags.iter().enumerate() {
             if tag.is_empty() {
                 return Err((format!("tags[{i}]"), "a tag cannot be empty".into()));
@@ -264,7 +291,7 @@ impl Config {
                 check_glob(&format!("{key}.load_balancer"), glob)?;
             }
             rule.prefixes()
-                .map_err(|why| (format!("{key}.index_prefix"), why))?;
+                .map_err(|why| (format!("{key}.index_prefix"), why.to_string()))?;
         }
         for (i, rule) in self.drop.iter().enumerate() {
             let key = format!("drop[{i}]");
@@ -303,7 +330,8 @@ impl Config {
                 check_glob(&format!("{key}.load_balancer"), glob)?;
             }
             if let Some(status) = &rule.status {
-                StatusMatch::parse(status).map_err(|why| (format!("{key}.status"), why))?;
+                StatusMatch::parse(status)
+                    .map_err(|why| (format!("{key}.status"), why.to_string()))?;
             }
             if let Some(format) = &rule.format {
                 format
@@ -359,8 +387,14 @@ impl Config {
         }
     }
 
-    /// The index prefixes: the defaults, the file's `index_prefixes`, then the routes.
+    /// [`Self::prefixes`] with the error as text: `src/lambda/mod.rs` still puts it in
+    /// `InitError::ConfigFile(String)`. Remove once that takes [`PrefixesError`].
     pub fn index_prefixes(&self) -> Result<IndexPrefixes, String> {
+        self.prefixes().map_err(|e| e.to_string())
+    }
+
+    /// The index prefixes: the defaults, the file's `index_prefixes`, then the routes.
+    pub fn prefixes(&self) -> Result<IndexPrefixes, PrefixesError> {
         let mut prefixes = IndexPrefixes::default();
         prefixes.apply_all(&self.index_prefixes)?;
         let routes = self
@@ -377,7 +411,7 @@ impl Config {
                     },
                 })
             })
-            .collect::<Result<Vec<_>, String>>()?;
+            .collect::<Result<Vec<_>, PrefixesError>>()?;
         prefixes.set_routes(routes);
         Ok(prefixes)
     }
@@ -401,7 +435,7 @@ impl Config {
 
 impl RouteRule {
     /// The rule's prefixes as `--index-prefix` values.
-    fn prefixes(&self) -> Result<Vec<String>, String> {
+    fn prefixes(&self) -> Result<Vec<String>, PrefixSpecError> {
         let specs: Vec<String> = match &self.index_prefix {
             RoutePrefix::Alb(prefix) => vec![prefix.clone()],
             RoutePrefix::ByFormat(by_format) => by_format
@@ -419,13 +453,16 @@ fn toml_string(text: &str) -> String {
 }
 
 /// A glob as the rules match it: `*` and `?` match any character, `/` included.
-pub fn glob(pattern: &str) -> Result<globset::GlobMatcher, String> {
+pub fn glob(pattern: &str) -> Result<globset::GlobMatcher, InvalidGlob> {
     globset::GlobBuilder::new(pattern)
         .literal_separator(false)
         .backslash_escape(true)
         .build()
         .map(|g| g.compile_matcher())
-        .map_err(|e| format!("{pattern:?} is not a valid glob: {}", e.kind()))
+        .map_err(|source| InvalidGlob {
+            pattern: pattern.to_string(),
+            source,
+        })
 }
 
 /// A load balancer glob matches the name as logged (`app/prod-web-alb/50dc6c495c0c9188`) or
@@ -444,7 +481,7 @@ pub fn load_balancer_matches(glob: &globset::GlobMatcher, logged: &str) -> bool 
 fn check_glob(key: &str, pattern: &str) -> Result<(), (String, String)> {
     glob(pattern)
         .map(drop)
-        .map_err(|why| (key.to_string(), why))
+        .map_err(|why| (key.to_string(), why.to_string()))
 }
 
 /// ECS `labels`: keyword values under names without dots (a dot would make an object).
@@ -472,16 +509,14 @@ pub enum StatusMatch {
 }
 
 impl StatusMatch {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, InvalidStatus> {
         let lower = text.to_ascii_lowercase();
         let bytes = lower.as_bytes();
         match bytes {
             [d @ b'1'..=b'5', b'x', b'x'] => Ok(Self::Class(i64::from(d - b'0'))),
             _ => match text.parse::<i64>() {
                 Ok(code) if (100..=599).contains(&code) => Ok(Self::Code(code)),
-                _ => Err(format!(
-                    "{text:?} is neither a status class (1xx to 5xx) nor a status code (100 to 599)"
-                )),
+                _ => Err(InvalidStatus(text.to_string())),
             },
         }
     }

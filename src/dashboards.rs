@@ -70,16 +70,19 @@ impl fmt::Display for Flavor {
     }
 }
 
-impl FromStr for Flavor {
-    type Err = String;
+/// A dashboards flavour that is neither product.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("dashboards flavour {0:?}: use opensearch or kibana")]
+pub struct UnknownFlavor(pub String);
 
-    fn from_str(s: &str) -> Result<Self, String> {
+impl FromStr for Flavor {
+    type Err = UnknownFlavor;
+
+    fn from_str(s: &str) -> Result<Self, UnknownFlavor> {
         match s {
             "opensearch" | "opensearch-dashboards" => Ok(Flavor::OpenSearchDashboards),
             "kibana" => Ok(Flavor::Kibana),
-            _ => Err(format!(
-                "dashboards flavour {s:?}: use opensearch or kibana"
-            )),
+            _ => Err(UnknownFlavor(s.to_string())),
         }
     }
 }

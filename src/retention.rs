@@ -36,6 +36,20 @@ pub enum RetentionError {
     },
 }
 
+/// Why an index name is not one of ours ([`Retention::judge`] keeps it, with this reason).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NotOurs {
+    /// The name starts with `.`.
+    #[error("system index")]
+    SystemIndex,
+    /// The name is not `{prefix}-…` for any of the prefixes.
+    #[error("not under our prefixes")]
+    OtherPrefix,
+    /// Under a prefix, but without `YYYY.MM.DD` (or `failed-YYYY.MM.DD`) after it.
+    #[error("no date in the name")]
+    NoDate,
+}
+
 /// Days past the retention after which an all-old set of indices makes the clock suspect: a
 /// clock set decades ahead (2100) would otherwise delete every dated index at once.
 pub const SUSPECT_AFTER_DAYS: i64 = 31;
@@ -91,7 +105,7 @@ impl Retention {
             .into_iter()
             .map(|index| {
                 let (delete, reason) = match self.date_of(index) {
-                    Err(why) => (false, why),
+                    Err(why) => (false, why.to_string()),
                     Ok(day) if day < oldest_kept => {
                         (true, format!("older than {} days", self.days))
                     }
@@ -133,9 +147,9 @@ impl Retention {
     }
 
     /// The day (days since the epoch) in an index name of ours, or why it is not one.
-    fn date_of(&self, index: &str) -> Result<i64, String> {
+    fn date_of(&self, index: &str) -> Result<i64, NotOurs> {
         if index.starts_with('.') {
-            return Err("system index".into());
+            return Err(NotOurs::SystemIndex);
         }
         // The longest matching prefix wins (`alb-logs` vs a user's `alb-logs-eu`).
         let rest = self
@@ -143,9 +157,9 @@ impl Retention {
             .iter()
             .filter_map(|p| index.strip_prefix(p.as_str())?.strip_prefix('-'))
             .min_by_key(|rest| rest.len())
-            .ok_or_else(|| "not under our prefixes".to_string())?;
+            .ok_or(NotOurs::OtherPrefix)?;
         let date = rest.strip_prefix("failed-").unwrap_or(rest);
-        parse_day(date).ok_or_else(|| "no date in the name".to_string())
+        parse_day(date).ok_or(NotOurs::NoDate)
     }
 }
 

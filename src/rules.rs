@@ -13,7 +13,9 @@ use globset::GlobMatcher;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::bulk::ObjectHash;
-use crate::config::{glob, load_balancer_matches, Config, QueryMode, StatusMatch};
+use crate::config::{
+    glob, load_balancer_matches, Config, InvalidGlob, InvalidStatus, QueryMode, StatusMatch,
+};
 use crate::document::{Document, Labels};
 use crate::format::LogFormat;
 use crate::parse::ParsedLine;
@@ -68,12 +70,33 @@ pub struct Rewrites {
     url_query: String,
 }
 
+/// A rule of the configuration that does not compile ([`Rules::compile`]): a checked file never
+/// gets here, only a configuration built in code.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RulesError {
+    /// A `load_balancer` or `user_agent` condition is not a glob.
+    #[error(transparent)]
+    Glob(#[from] InvalidGlob),
+    /// A drop rule's `status` is neither a class nor a code.
+    #[error(transparent)]
+    Status(#[from] InvalidStatus),
+    /// A drop rule's `format` names no format (the message lists them).
+    #[error("{0}")]
+    Format(String),
+}
+
 /// What a redacted parameter's value becomes.
 pub const REDACTED: &str = "REDACTED";
 
 impl Rules {
-    /// Compiles the rules of a checked configuration.
+    /// [`Self::compile`] with the error as text: `src/lambda/mod.rs` still puts it in
+    /// `InitError::ConfigFile(String)`. Remove once that takes [`RulesError`].
     pub fn new(config: &Config) -> Result<Self, String> {
+        Self::compile(config).map_err(|e| e.to_string())
+    }
+
+    /// Compiles the rules of a checked configuration.
+    pub fn compile(config: &Config) -> Result<Self, RulesError> {
         let labels: Vec<(String, String)> = config
             .labels
             .iter()
@@ -87,7 +110,7 @@ impl Rules {
                 merged.extend(rule.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
                 Ok((glob(&rule.load_balancer)?, merged.into_iter().collect()))
             })
-            .collect::<Result<_, String>>()?;
+            .collect::<Result<_, RulesError>>()?;
         let drops = config
             .drop
             .iter()
@@ -97,11 +120,16 @@ impl Rules {
                     status: rule.status.as_deref().map(StatusMatch::parse).transpose()?,
                     path_prefix: rule.path_prefix.clone(),
                     load_balancer: rule.load_balancer.as_deref().map(glob).transpose()?,
-                    format: rule.format.as_deref().map(str::parse).transpose()?,
+                    format: rule
+                        .format
+                        .as_deref()
+                        .map(str::parse)
+                        .transpose()
+                        .map_err(RulesError::Format)?,
                     sample: rule.sample,
                 })
             })
-            .collect::<Result<_, String>>()?;
+            .collect::<Result<_, RulesError>>()?;
         let privacy = config.privacy.as_ref().map(|p| Privacy {
             ipv4_prefix: p.ipv4_prefix,
             ipv6_prefix: p.ipv6_prefix,
@@ -355,7 +383,7 @@ mod tests {
 
     fn parser_with(toml: &str) -> Parser {
         let config = Config::from_toml("test.toml", toml).unwrap();
-        Parser::embedded().with_rules(Rules::new(&config).unwrap())
+        Parser::embedded().with_rules(Rules::compile(&config).unwrap())
     }
 
     fn run_with(parser: &Parser, text: &str, offset: u64) -> Option<serde_json::Value> {
@@ -376,7 +404,7 @@ mod tests {
     #[test]
     fn no_rules_change_nothing() {
         let config = Config::default();
-        assert!(Rules::new(&config).unwrap().is_empty());
+        assert!(Rules::compile(&config).unwrap().is_empty());
         let doc = run("", ALB, 0).unwrap();
         assert_eq!(doc["source"]["ip"], "203.0.113.77");
         assert!(doc.get("labels").is_none() && doc.get("tags").is_none());
@@ -564,7 +592,7 @@ mod tests {
         let config = Config::from_toml("t", "[privacy]\nremove_user_agent_original = true\n");
         let parser = Parser::embedded()
             .enrich(enricher)
-            .with_rules(Rules::new(&config.unwrap()).unwrap());
+            .with_rules(Rules::compile(&config.unwrap()).unwrap());
         let agent = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0";
         let text = line("a", "1.2.3.4:1", 200, "/p", agent);
         let object = ObjectInfo::s3("logs", "AWSLogs/x.log");
@@ -584,7 +612,7 @@ mod tests {
     fn rewrites_are_reused_across_documents() {
         // Two documents in a row through one Rewrites: the second's values are its own.
         let config = Config::from_toml("t", "[privacy]\nquery = \"remove\"\n").unwrap();
-        let parser = Parser::embedded().with_rules(Rules::new(&config).unwrap());
+        let parser = Parser::embedded().with_rules(Rules::compile(&config).unwrap());
         let object = ObjectInfo::local("x.log");
         let ids = ObjectHash::new(None, "x.log");
         let (mut scratch, mut rewrites) = (parser.scratch(), Rewrites::default());

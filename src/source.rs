@@ -49,14 +49,32 @@ pub struct S3Location {
     pub prefix: String,
 }
 
+/// A text that is not an `s3://BUCKET[/PREFIX]` location ([`S3Location::parse`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum S3LocationError {
+    /// It does not start with `s3://`.
+    #[error("{0:?}: an S3 location is s3://BUCKET[/PREFIX]")]
+    NotS3(String),
+    /// Nothing between `s3://` and the first `/`.
+    #[error("{0:?}: no bucket name")]
+    NoBucket(String),
+}
+
+/// `src/cli/ingest.rs` reports its errors as text.
+impl From<S3LocationError> for String {
+    fn from(error: S3LocationError) -> String {
+        error.to_string()
+    }
+}
+
 impl S3Location {
-    pub fn parse(url: &str) -> Result<Self, String> {
+    pub fn parse(url: &str) -> Result<Self, S3LocationError> {
         let rest = url
             .strip_prefix("s3://")
-            .ok_or_else(|| format!("{url:?}: an S3 location is s3://BUCKET[/PREFIX]"))?;
+            .ok_or_else(|| S3LocationError::NotS3(url.to_string()))?;
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
-            return Err(format!("{url:?}: no bucket name"));
+            return Err(S3LocationError::NoBucket(url.to_string()));
         }
         Ok(Self {
             bucket: bucket.to_string(),
@@ -84,7 +102,7 @@ pub enum Input {
 }
 
 impl Input {
-    pub fn parse(arg: &str) -> Result<Self, String> {
+    pub fn parse(arg: &str) -> Result<Self, S3LocationError> {
         if arg.starts_with("s3://") {
             S3Location::parse(arg).map(Input::S3Prefix)
         } else {

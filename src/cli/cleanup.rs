@@ -9,7 +9,7 @@ use crate::cleanup::{cleanup, CleanupOptions};
 use crate::retention::{today, Retention};
 use crate::search::SearchClient;
 
-use super::{print_stdout, runtime, SearchOptions};
+use super::{print_stdout, runtime, CliError, SearchOptions};
 
 #[derive(Debug, Args)]
 #[command(
@@ -54,27 +54,26 @@ pub struct CleanupArgs {
     pub json: bool,
 }
 
-pub fn run(args: CleanupArgs) -> Result<ExitCode, String> {
+pub fn run(args: CleanupArgs) -> Result<ExitCode, CliError> {
     let prefixes = match &args.config {
         Some(path) => super::load_config(Some(path))?
-            .index_prefixes()
-            .map_err(|e| format!("{}: {e}", path.display()))?
+            .prefixes()
+            .map_err(|source| CliError::ConfigPrefixes {
+                path: path.clone(),
+                source,
+            })?
             .all(),
-        None => IndexPrefixes::named(&args.prefixes).map_err(|e| format!("--prefix: {e}"))?,
+        None => IndexPrefixes::named(&args.prefixes).map_err(CliError::CleanupPrefix)?,
     };
-    let retention = Retention::new(args.retention_days, &prefixes).map_err(|e| e.to_string())?;
+    let retention = Retention::new(args.retention_days, &prefixes)?;
     let config = args.search.config()?;
     let report = runtime()?.block_on(async {
-        let client = SearchClient::connect(&config)
-            .await
-            .map_err(|e| e.to_string())?;
+        let client = SearchClient::connect(&config).await?;
         let options = CleanupOptions {
             dry_run: args.dry_run,
             force: args.force,
         };
-        cleanup(&client, &retention, today(), options)
-            .await
-            .map_err(|e| e.to_string())
+        Ok::<_, CliError>(cleanup(&client, &retention, today(), options).await?)
     })?;
     if args.json {
         print_stdout(&format!("{}\n", crate::lambda::report_json(&report)))?;

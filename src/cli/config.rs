@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use super::print_stdout;
+use super::{print_stdout, CliError};
 use crate::config::Config;
 
 #[derive(Debug, Args)]
@@ -25,12 +25,14 @@ pub enum ConfigCommand {
     },
 }
 
-pub fn run(args: ConfigArgs) -> Result<ExitCode, String> {
+pub fn run(args: ConfigArgs) -> Result<ExitCode, CliError> {
     match args.command {
         ConfigCommand::Check { file } => {
-            let config = Config::from_file(&file).map_err(|e| e.to_string())?;
+            let config = Config::from_file(&file)?;
             // The rules compile (the checks above guarantee it; a mismatch is a bug to report).
-            crate::rules::Rules::new(&config).map_err(|e| format!("{}: {e}", file.display()))?;
+            if let Err(source) = crate::rules::Rules::compile(&config) {
+                return Err(CliError::ConfigRules { path: file, source });
+            }
             print_stdout(&config.to_toml())?;
             to_stderr!("albingest config: {}: valid", file.display());
             Ok(ExitCode::SUCCESS)

@@ -23,14 +23,159 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser as ClapParser, Subcommand};
 
-use crate::bulk::IndexPrefixes;
-use crate::config::Config;
-use crate::enrich::{EnrichConfig, Enricher};
+use crate::bulk::{IndexPrefixError, IndexPrefixes};
+use crate::config::{Config, ConfigError, PrefixesError};
+use crate::enrich::{EnrichConfig, EnrichError, Enricher};
 use crate::format::FormatChoice;
-use crate::grok::PatternLibrary;
+use crate::grok::{GrokError, PatternLibrary};
 use crate::parse::Parser;
+use crate::rules::RulesError;
 use crate::search::templates::TemplateOptions;
-use crate::search::{Auth, SearchConfig};
+use crate::search::{Auth, SearchConfig, SearchError};
+
+/// Why a command failed: [`main`] prints `albingest: {error}` and exits with status 1.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The search server flags do not make a configuration.
+    #[error(transparent)]
+    Search(#[from] SearchOptionsError),
+    /// `setup` without a search server configuration, and more than only dashboards to import.
+    #[error("{0} (or give only --dashboards-url URL to import the dashboards)")]
+    SearchForTemplates(SearchOptionsError),
+    /// The search client cannot be built (endpoint, CA bundle, credentials).
+    #[error(transparent)]
+    Connect(#[from] SearchError),
+    /// The configuration file (`--config`) cannot be read or is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The configuration file's rules do not compile (the checks should have refused it).
+    #[error("{}: {source}", .path.display())]
+    ConfigRules {
+        path: PathBuf,
+        #[source]
+        source: RulesError,
+    },
+    /// The configuration file's prefixes (with the flags over them) do not make index prefixes,
+    /// for a command that names the file in the error (`cleanup`, `report`).
+    #[error("{}: {source}", .path.display())]
+    ConfigPrefixes {
+        path: PathBuf,
+        #[source]
+        source: PrefixesError,
+    },
+    /// `--index-prefix` values over a configuration file do not make index prefixes.
+    #[error("--index-prefix: {0}")]
+    IndexPrefixes(PrefixesError),
+    /// A prefix flag's value is not a `[FORMAT=]PREFIX`.
+    #[error("{flag} {spec}: {source}")]
+    PrefixFlag {
+        flag: &'static str,
+        spec: String,
+        #[source]
+        source: IndexPrefixError,
+    },
+    /// A `cleanup --prefix` value is not a `[FORMAT=]PREFIX`.
+    #[error("--prefix: {0}")]
+    CleanupPrefix(IndexPrefixError),
+    /// The pattern files (`--patterns`) do not load, or a format's pattern does not compile.
+    #[error(transparent)]
+    Patterns(#[from] GrokError),
+    /// The rules of the configuration do not compile.
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+    /// An enrichment database or the user-agent patterns cannot be loaded.
+    #[error(transparent)]
+    Enrich(#[from] EnrichError),
+    /// The async runtime does not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// Standard output refuses a write (other than a closed pipe, which ends quietly).
+    #[error("writing to standard output: {0}")]
+    Stdout(#[source] std::io::Error),
+    /// `setup --lifecycle` is not a lifecycle choice.
+    #[error(transparent)]
+    Lifecycle(#[from] crate::search::lifecycle::UnknownLifecycle),
+    /// `setup --apply-existing` without a lifecycle.
+    #[error("--apply-existing needs --lifecycle ism, ilm or auto")]
+    ApplyExistingWithoutLifecycle,
+    /// `setup --retention-days` without a lifecycle.
+    #[error("--retention-days needs --lifecycle ism, ilm or auto")]
+    RetentionWithoutLifecycle,
+    /// `setup --lifecycle` without `--retention-days`.
+    #[error("--lifecycle needs --retention-days DAYS")]
+    LifecycleWithoutRetention,
+    /// `setup --lifecycle` without a search server.
+    #[error("--lifecycle needs --endpoint (or ALBINGEST_ENDPOINT)")]
+    LifecycleWithoutEndpoint,
+    /// The lifecycle policy cannot be resolved or installed.
+    #[error("setup: {0}")]
+    LifecycleSetup(#[source] crate::search::lifecycle::LifecycleError),
+    /// The index templates cannot be installed.
+    #[error("setup: {0}")]
+    Templates(#[source] crate::search::templates::SetupError),
+    /// `setup --dashboards-flavor` names no product.
+    #[error(transparent)]
+    Flavor(#[from] crate::dashboards::UnknownFlavor),
+    /// The dashboards cannot be imported.
+    #[error("setup: dashboards: {0}")]
+    Dashboards(#[source] crate::dashboards::DashboardsError),
+    /// `cleanup --retention-days` or its prefixes cannot make a retention.
+    #[error(transparent)]
+    Retention(#[from] crate::retention::RetentionError),
+    /// The cleanup failed or refused (a suspect clock).
+    #[error(transparent)]
+    Cleanup(#[from] crate::cleanup::CleanupError),
+    /// `report --since` is not a window.
+    #[error(transparent)]
+    Since(#[from] crate::report::SinceError),
+    /// The report's search failed or its answer does not read.
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
+    /// The report does not serialise as JSON (`report --json`).
+    #[error("report: cannot write JSON: {0}")]
+    ReportJson(#[source] serde_json::Error),
+    /// A dead-letter location cannot be used.
+    #[error(transparent)]
+    DeadLetter(#[from] crate::search::dead_letter::LocationError),
+    /// The replay failed (reading, listing or sending the dead letters).
+    #[error(transparent)]
+    Replay(#[from] crate::replay::ReplayError),
+    /// A message of `albingest ingest`'s code (`src/cli/ingest.rs`: the command, the search
+    /// server probe `replay` shares), which still reports text.
+    #[error("{0}")]
+    Ingest(String),
+}
+
+/// `src/cli/ingest.rs` reports its errors as text.
+impl From<CliError> for String {
+    fn from(error: CliError) -> String {
+        error.to_string()
+    }
+}
+
+/// The search server flags that do not make a configuration ([`SearchOptions::config`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SearchOptionsError {
+    /// Neither `--endpoint` nor `ALBINGEST_ENDPOINT`.
+    #[error("no search server: give --endpoint URL or set ALBINGEST_ENDPOINT")]
+    NoEndpoint,
+    /// Both SigV4 and basic authentication.
+    #[error("--aws-sigv4 and --username exclude each other")]
+    SigV4AndUsername,
+    /// An API key and another way to authenticate.
+    #[error("ALBINGEST_API_KEY excludes --aws-sigv4 and --username: use one way to authenticate")]
+    ApiKeyAndOther,
+    /// `--username` without `ALBINGEST_PASSWORD`.
+    #[error("--username needs the password in the ALBINGEST_PASSWORD environment variable")]
+    NoPassword,
+}
+
+/// `src/cli/ingest.rs` reports its errors as text.
+impl From<SearchOptionsError> for String {
+    fn from(error: SearchOptionsError) -> String {
+        error.to_string()
+    }
+}
 
 #[derive(Debug, ClapParser)]
 #[command(
@@ -110,11 +255,11 @@ pub struct SearchOptions {
 impl SearchOptions {
     /// The server's configuration; `_bulk` bodies gzip-compressed (`ingest --no-gzip` turns that
     /// off; the other commands send none).
-    pub fn config(&self) -> Result<SearchConfig, String> {
+    pub fn config(&self) -> Result<SearchConfig, SearchOptionsError> {
         let endpoint = self
             .endpoint
             .clone()
-            .ok_or("no search server: give --endpoint URL or set ALBINGEST_ENDPOINT")?;
+            .ok_or(SearchOptionsError::NoEndpoint)?;
         // An Elasticsearch API key only ever comes from the environment: a flag would show in
         // `ps` and shell history.
         let api_key = std::env::var("ALBINGEST_API_KEY")
@@ -122,14 +267,10 @@ impl SearchOptions {
             .filter(|k| !k.trim().is_empty());
         let auth = match (&self.aws_sigv4, &self.username) {
             (Some(_), Some(_)) => {
-                return Err("--aws-sigv4 and --username exclude each other".into());
+                return Err(SearchOptionsError::SigV4AndUsername);
             }
             (Some(_), None) | (None, Some(_)) if api_key.is_some() => {
-                return Err(
-                    "ALBINGEST_API_KEY excludes --aws-sigv4 and --username: use one way to \
-                     authenticate"
-                        .into(),
-                );
+                return Err(SearchOptionsError::ApiKeyAndOther);
             }
             (Some(service), None) => Auth::SigV4 {
                 service: service.clone(),
@@ -137,9 +278,8 @@ impl SearchOptions {
             },
             (None, Some(username)) => Auth::Basic {
                 username: username.clone(),
-                password: std::env::var("ALBINGEST_PASSWORD").map_err(|_| {
-                    "--username needs the password in the ALBINGEST_PASSWORD environment variable"
-                })?,
+                password: std::env::var("ALBINGEST_PASSWORD")
+                    .map_err(|_| SearchOptionsError::NoPassword)?,
             },
             (None, None) => api_key.map_or(Auth::None, Auth::ApiKey),
         };
@@ -180,24 +320,22 @@ impl TemplateArgs {
 }
 
 /// The async runtime of a command: a few worker threads (the parsing runs on blocking threads).
-pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))
+        .map_err(CliError::Runtime)
 }
 
 /// Writes `text` to standard output. A closed stdout (its reader went away: `| head`, `| true`)
 /// is not an error: the command has nothing more to do there and ends quietly with its own
 /// status, as ripgrep does, instead of panicking as `print!` would.
-pub fn print_stdout(text: &str) -> Result<(), String> {
+pub fn print_stdout(text: &str) -> Result<(), CliError> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(format!("writing to standard output: {e}"))
-        }
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Stdout(e)),
         _ => Ok(()),
     }
 }
@@ -264,29 +402,27 @@ pub struct ParseOptions {
 }
 
 /// The configuration file, or the built-in behaviour without one.
-pub fn load_config(path: Option<&Path>) -> Result<Config, String> {
+pub fn load_config(path: Option<&Path>) -> Result<Config, ConfigError> {
     match path {
-        Some(path) => Config::from_file(path).map_err(|e| e.to_string()),
+        Some(path) => Config::from_file(path),
         None => Ok(Config::default()),
     }
 }
 
 impl ParseOptions {
     /// The configuration file with this command's flags over its keys.
-    pub fn config(&self) -> Result<Config, String> {
+    pub fn config(&self) -> Result<Config, ConfigError> {
         let mut config = load_config(self.config.as_deref())?;
         config.override_index_prefixes(&self.index_prefixes);
         config.override_keep_original(self.keep_original.then_some(true));
         Ok(config)
     }
 
-    pub fn parser(&self) -> Result<Parser, String> {
+    pub fn parser(&self) -> Result<Parser, CliError> {
         let config = self.config()?;
-        let library =
-            PatternLibrary::with_overrides(self.patterns.as_deref()).map_err(|e| e.to_string())?;
-        let rules = crate::rules::Rules::new(&config).map_err(|e| e.to_string())?;
-        Ok(Parser::new(&library, self.format)
-            .map_err(|e| e.to_string())?
+        let library = PatternLibrary::with_overrides(self.patterns.as_deref())?;
+        let rules = crate::rules::Rules::compile(&config)?;
+        Ok(Parser::new(&library, self.format)?
             .keep_original(config.keep_original.unwrap_or(false))
             .fallback_time(crate::timestamp::now())
             .with_rules(rules))
@@ -294,7 +430,7 @@ impl ParseOptions {
 
     /// The `[enrich]` configuration: the flags (and their environment variables) over the
     /// configuration file's section.
-    pub fn enrich_config(&self) -> Result<EnrichConfig, String> {
+    pub fn enrich_config(&self) -> Result<EnrichConfig, ConfigError> {
         let flags = EnrichConfig {
             geoip_city: self.geoip_city.clone(),
             geoip_asn: self.geoip_asn.clone(),
@@ -304,29 +440,29 @@ impl ParseOptions {
     }
 
     /// The enrichment asked for, databases opened (`s3://` ones downloaded first).
-    pub async fn enricher(&self, s3_endpoint: Option<&str>) -> Result<Enricher, String> {
-        Enricher::load(&self.enrich_config()?, s3_endpoint)
-            .await
-            .map_err(|e| e.to_string())
+    pub async fn enricher(&self, s3_endpoint: Option<&str>) -> Result<Enricher, CliError> {
+        Ok(Enricher::load(&self.enrich_config()?, s3_endpoint).await?)
     }
 
-    pub fn index_prefixes(&self) -> Result<IndexPrefixes, String> {
+    pub fn index_prefixes(&self) -> Result<IndexPrefixes, CliError> {
         if self.config.is_none() {
             return Self::prefixes_from("--index-prefix", &self.index_prefixes);
         }
-        self.config()?
-            .index_prefixes()
-            .map_err(|e| format!("--index-prefix: {e}"))
+        self.config()?.prefixes().map_err(CliError::IndexPrefixes)
     }
 
     /// The prefixes after applying the values of `flag` (`--index-prefix`, `--prefix`); an error
     /// names the flag and the value.
-    pub fn prefixes_from(flag: &str, specs: &[String]) -> Result<IndexPrefixes, String> {
+    pub fn prefixes_from(flag: &'static str, specs: &[String]) -> Result<IndexPrefixes, CliError> {
         let mut prefixes = IndexPrefixes::default();
         for spec in specs {
             prefixes
                 .apply(spec)
-                .map_err(|e| format!("{flag} {spec}: {e}"))?;
+                .map_err(|source| CliError::PrefixFlag {
+                    flag,
+                    spec: spec.clone(),
+                    source,
+                })?;
         }
         Ok(prefixes)
     }
@@ -338,7 +474,7 @@ pub fn main() -> ExitCode {
     init_logging();
     let result = match cli.command {
         Command::Parse(args) => parse::run(args),
-        Command::Ingest(args) => ingest::run(*args),
+        Command::Ingest(args) => ingest::run(*args).map_err(CliError::Ingest),
         Command::Setup(args) => setup::run(args),
         Command::Cleanup(args) => cleanup::run(args),
         Command::Report(args) => report::run(args),

@@ -16,7 +16,7 @@ use crate::parse::ParsedLine;
 use crate::parse::Parser;
 use crate::pipeline::{for_each_encoded_block, ParseStats, ReadError, Stopped};
 
-use super::{runtime, ParseOptions};
+use super::{runtime, CliError, ParseOptions};
 
 #[derive(Debug, Args)]
 #[command(
@@ -51,7 +51,7 @@ enum ParseError {
     Write(#[from] io::Error),
 }
 
-pub fn run(args: ParseArgs) -> Result<ExitCode, String> {
+pub fn run(args: ParseArgs) -> Result<ExitCode, CliError> {
     let enricher = runtime()?.block_on(args.options.enricher(None))?;
     let parser = args.options.parser()?.enrich(enricher);
     let prefixes = args.options.index_prefixes()?;
@@ -87,7 +87,7 @@ pub fn run(args: ParseArgs) -> Result<ExitCode, String> {
                 break;
             }
             Err(ParseError::Write(e)) => {
-                write_error = Some(format!("writing to standard output: {e}"));
+                write_error = Some(CliError::Stdout(e));
                 break;
             }
             Err(ParseError::Read(e)) => {
@@ -99,15 +99,15 @@ pub fn run(args: ParseArgs) -> Result<ExitCode, String> {
     }
     match out.flush() {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => output_closed = true,
-        Err(e) => write_error = write_error.or(Some(format!("writing to standard output: {e}"))),
+        Err(e) => write_error = write_error.or(Some(CliError::Stdout(e))),
         Ok(()) => {}
     }
     to_stderr!(
         "albingest parse: {}",
         summary(files.len(), &total, unreadable, output_closed)
     );
-    if let Some(message) = write_error {
-        return Err(message);
+    if let Some(error) = write_error {
+        return Err(error);
     }
     Ok(if unreadable > 0 {
         ExitCode::FAILURE

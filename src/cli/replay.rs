@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use super::ingest::{parse_size, positive_seconds, seconds, wait_for_server};
-use super::{print_stdout, runtime, SearchOptions};
+use super::{print_stdout, runtime, CliError, SearchOptions};
 use crate::bulk::DocumentIds;
 use crate::count::count;
 use crate::replay::{self, ReplayOptions};
@@ -81,11 +81,11 @@ pub struct ReplayArgs {
     pub retry_initial_ms: u64,
 }
 
-pub fn run(args: ReplayArgs) -> Result<ExitCode, String> {
+pub fn run(args: ReplayArgs) -> Result<ExitCode, CliError> {
     runtime()?.block_on(run_async(args))
 }
 
-async fn run_async(args: ReplayArgs) -> Result<ExitCode, String> {
+async fn run_async(args: ReplayArgs) -> Result<ExitCode, CliError> {
     let started = Instant::now();
     let s3 = match args.dead_letters.iter().any(|d| d.starts_with("s3://")) {
         true => Some(crate::source::s3_client(args.s3_endpoint.as_deref()).await),
@@ -98,9 +98,7 @@ async fn run_async(args: ReplayArgs) -> Result<ExitCode, String> {
         .collect::<Result<Vec<_>, _>>()?;
 
     if args.dry_run {
-        let dry = replay::dry_run(&locations)
-            .await
-            .map_err(|e| e.to_string())?;
+        let dry = replay::dry_run(&locations).await?;
         let mut table = String::new();
         for ((index, reason), n) in &dry.by_index_and_reason {
             table.push_str(&format!("{n}\t{index}\t{reason}\n"));
@@ -121,10 +119,10 @@ async fn run_async(args: ReplayArgs) -> Result<ExitCode, String> {
         });
     }
 
-    let client = SearchClient::connect(&args.search.config()?)
+    let client = SearchClient::connect(&args.search.config()?).await?;
+    wait_for_server(&client, None)
         .await
-        .map_err(|e| e.to_string())?;
-    wait_for_server(&client, None).await?;
+        .map_err(CliError::Ingest)?;
     let policy = RetryPolicy {
         initial_backoff: Duration::from_millis(args.retry_initial_ms),
         max_retry_time: args.retry_for,
@@ -150,8 +148,7 @@ async fn run_async(args: ReplayArgs) -> Result<ExitCode, String> {
             deadline: None,
         },
     )
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
 
     for problem in &summary.problems {
         to_stderr!("albingest replay: {problem}");

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::{print_stdout, runtime, SearchOptions};
+use super::{print_stdout, runtime, CliError, SearchOptions};
 use crate::bulk::IndexPrefixes;
 use crate::format::LogFormat;
 use crate::report::{self, ReportOptions, Since};
@@ -50,32 +50,35 @@ pub struct ReportArgs {
     pub json: bool,
 }
 
-pub fn run(args: ReportArgs) -> Result<ExitCode, String> {
-    let since: Since = args
-        .since
-        .parse()
-        .map_err(|e: report::SinceError| e.to_string())?;
+pub fn run(args: ReportArgs) -> Result<ExitCode, CliError> {
+    let since: Since = args.since.parse()?;
     // The same rules as --index-prefix of ingest.
     let mut prefixes = IndexPrefixes::default();
     prefixes
         .apply(&format!("alb={}", args.index_prefix))
-        .map_err(|e| format!("--index-prefix {}: {e}", args.index_prefix))?;
+        .map_err(|source| CliError::PrefixFlag {
+            flag: "--index-prefix",
+            spec: args.index_prefix.clone(),
+            source,
+        })?;
     prefixes
         .apply(&format!(
             "alb-health-check={}",
             args.health_check_index_prefix
         ))
-        .map_err(|e| {
-            format!(
-                "--health-check-index-prefix {}: {e}",
-                args.health_check_index_prefix
-            )
+        .map_err(|source| CliError::PrefixFlag {
+            flag: "--health-check-index-prefix",
+            spec: args.health_check_index_prefix.clone(),
+            source,
         })?;
     let (mut routed, mut routed_health) = (Vec::new(), Vec::new());
     if let Some(path) = &args.config {
         let configured = super::load_config(Some(path))?
-            .index_prefixes()
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            .prefixes()
+            .map_err(|source| CliError::ConfigPrefixes {
+                path: path.clone(),
+                source,
+            })?;
         let others = |format, given: &str| -> Vec<String> {
             configured
                 .every(format)
@@ -95,16 +98,11 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, String> {
         .routed(routed, routed_health);
     let config = args.search.config()?;
     let report = runtime()?.block_on(async {
-        let client = SearchClient::connect(&config)
-            .await
-            .map_err(|e| e.to_string())?;
-        report::report(&client, &options)
-            .await
-            .map_err(|e| e.to_string())
+        let client = SearchClient::connect(&config).await?;
+        Ok::<_, CliError>(report::report(&client, &options).await?)
     })?;
     if args.json {
-        let text = serde_json::to_string_pretty(&report)
-            .map_err(|e| format!("report: cannot write JSON: {e}"))?;
+        let text = serde_json::to_string_pretty(&report).map_err(CliError::ReportJson)?;
         print_stdout(&format!("{text}\n"))?;
     } else {
         print_stdout(&report.to_string())?;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::{runtime, ParseOptions, SearchOptions, TemplateArgs};
+use super::{runtime, CliError, ParseOptions, SearchOptions, SearchOptionsError, TemplateArgs};
 use crate::bulk::IndexPrefixes;
 use crate::dashboards::{self, DashboardsConfig, Flavor};
 use crate::search::lifecycle::{self, LifecycleChoice, LifecycleKind};
@@ -81,32 +81,28 @@ pub struct SetupArgs {
     pub apply_existing: bool,
 }
 
-pub fn run(args: SetupArgs) -> Result<ExitCode, String> {
+pub fn run(args: SetupArgs) -> Result<ExitCode, CliError> {
     let prefixes = match &args.config {
         None => ParseOptions::prefixes_from("--index-prefix", &args.index_prefixes)?,
         Some(path) => {
             let mut config = super::load_config(Some(path))?;
             config.override_index_prefixes(&args.index_prefixes);
-            config
-                .index_prefixes()
-                .map_err(|e| format!("--index-prefix: {e}"))?
+            config.prefixes().map_err(CliError::IndexPrefixes)?
         }
     };
     let mut options = args.templates.options();
     let lifecycle: LifecycleChoice = args.lifecycle.parse()?;
     let retention = match (lifecycle, args.retention_days) {
         (LifecycleChoice::None, Some(_)) | (LifecycleChoice::None, None) if args.apply_existing => {
-            return Err("--apply-existing needs --lifecycle ism, ilm or auto".into())
+            return Err(CliError::ApplyExistingWithoutLifecycle)
         }
-        (LifecycleChoice::None, Some(_)) => {
-            return Err("--retention-days needs --lifecycle ism, ilm or auto".into())
-        }
+        (LifecycleChoice::None, Some(_)) => return Err(CliError::RetentionWithoutLifecycle),
         (LifecycleChoice::None, None) => 0,
         (_, Some(days)) => days,
-        (_, None) => return Err("--lifecycle needs --retention-days DAYS".into()),
+        (_, None) => return Err(CliError::LifecycleWithoutRetention),
     };
     if lifecycle != LifecycleChoice::None && args.search.endpoint.is_none() {
-        return Err("--lifecycle needs --endpoint (or ALBINGEST_ENDPOINT)".into());
+        return Err(CliError::LifecycleWithoutEndpoint);
     }
     let dashboards = match &args.dashboards_url {
         Some(url) => Some(DashboardsConfig {
@@ -119,10 +115,8 @@ pub fn run(args: SetupArgs) -> Result<ExitCode, String> {
             basic_auth: match &args.search.username {
                 Some(user) => Some((
                     user.clone(),
-                    std::env::var("ALBINGEST_PASSWORD").map_err(|_| {
-                        "--username needs the password in the ALBINGEST_PASSWORD environment \
-                         variable"
-                    })?,
+                    std::env::var("ALBINGEST_PASSWORD")
+                        .map_err(|_| SearchOptionsError::NoPassword)?,
                 )),
                 None => None,
             },
@@ -133,25 +127,21 @@ pub fn run(args: SetupArgs) -> Result<ExitCode, String> {
     // Templates need the search server; with only --dashboards-url, they are left alone.
     let search = match (&args.search.endpoint, &dashboards) {
         (None, Some(_)) => None,
-        _ => Some(args.search.config().map_err(|e| {
-            format!("{e} (or give only --dashboards-url URL to import the dashboards)")
-        })?),
+        _ => Some(args.search.config().map_err(CliError::SearchForTemplates)?),
     };
     runtime()?.block_on(async {
         if let Some(config) = search {
-            let client = SearchClient::connect(&config)
-                .await
-                .map_err(|e| e.to_string())?;
+            let client = SearchClient::connect(&config).await?;
             // The policy first: ISM attaches it to indices created after it exists, and the
             // ILM index templates name it.
             let kind = lifecycle::resolve(&client, lifecycle)
                 .await
-                .map_err(|e| format!("setup: {e}"))?;
+                .map_err(CliError::LifecycleSetup)?;
             if let Some(kind) = kind {
                 let installed =
                     lifecycle::install(&client, kind, &prefixes, retention, args.apply_existing)
                         .await
-                        .map_err(|e| format!("setup: {e}"))?;
+                        .map_err(CliError::LifecycleSetup)?;
                 if kind == LifecycleKind::Ilm {
                     options.ilm_policy = Some(installed.policy.clone());
                 }
@@ -162,7 +152,7 @@ pub fn run(args: SetupArgs) -> Result<ExitCode, String> {
         if let Some(config) = dashboards {
             let imported = dashboards::import(&config)
                 .await
-                .map_err(|e| format!("setup: dashboards: {e}"))?;
+                .map_err(CliError::Dashboards)?;
             to_stderr!("albingest setup: {imported}");
         }
         Ok(ExitCode::SUCCESS)
@@ -174,10 +164,10 @@ pub async fn install(
     client: &SearchClient,
     prefixes: &IndexPrefixes,
     options: &TemplateOptions,
-) -> Result<(), String> {
+) -> Result<(), CliError> {
     let installed = templates::install(client, prefixes, options)
         .await
-        .map_err(|e| format!("setup: {e}"))?;
+        .map_err(CliError::Templates)?;
     to_stderr!(
         "albingest setup: {}: target {}",
         client.endpoint(),

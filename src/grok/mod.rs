@@ -46,11 +46,12 @@ pub enum GrokError {
     },
     #[error("{origin}: pattern refers to itself: {cycle}")]
     Recursive { origin: Origin, cycle: String },
-    #[error("{origin}: pattern {pattern} does not compile: {message}")]
+    #[error("{origin}: pattern {pattern} does not compile: {source}")]
     Regex {
         origin: Origin,
         pattern: String,
-        message: String,
+        #[source]
+        source: RegexError,
     },
     #[error("no pattern named {0} (is it defined in the pattern files?)")]
     Missing(String),
@@ -62,14 +63,24 @@ pub enum GrokError {
     },
 }
 
+/// Why a pattern's regex does not compile ([`GrokError::Regex`] names the pattern).
+#[derive(Debug, thiserror::Error)]
+pub enum RegexError {
+    /// The expanded regex does not parse.
+    #[error(transparent)]
+    Syntax(#[from] Box<regex_syntax::Error>),
+    /// The regex parses but does not build (e.g. beyond the size limit).
+    #[error(transparent)]
+    Build(#[from] regex::Error),
+}
+
 /// Byte regexes throughout: log lines are bytes, and a class such as `[^"]` must match any byte
 /// that is not a quote, valid UTF-8 or not.
-pub(crate) fn bytes_regex(text: &str) -> Result<regex::bytes::Regex, String> {
+pub(crate) fn bytes_regex(text: &str) -> Result<regex::bytes::Regex, regex::Error> {
     regex::bytes::RegexBuilder::new(text)
         .unicode(false)
         .size_limit(64 << 20)
         .build()
-        .map_err(|e| e.to_string())
 }
 
 /// Spans of the fields one line matched, reused from line to line.
@@ -133,7 +144,7 @@ impl PatternLibrary {
                 .map_err(|e| GrokError::Regex {
                     origin: def.origin.clone(),
                     pattern: def.name.clone(),
-                    message: e.to_string(),
+                    source: Box::new(e).into(),
                 })?;
         }
         Ok(())
@@ -146,10 +157,10 @@ impl PatternLibrary {
             .ok_or_else(|| GrokError::Missing(name.to_string()))?;
         let mut expander = syntax::Expander::new(self);
         let text = expander.expand(def)?;
-        let regex = bytes_regex(&format!("^(?:{text})$")).map_err(|message| GrokError::Regex {
+        let regex = bytes_regex(&format!("^(?:{text})$")).map_err(|e| GrokError::Regex {
             origin: def.origin.clone(),
             pattern: def.name.clone(),
-            message,
+            source: e.into(),
         })?;
         let regex_groups = regex
             .capture_names()
@@ -357,5 +368,19 @@ TOP %{WORD:a} %{NUM:n:int} "%{QUOTED:q}" %{HOSTPORT}(?: %{WORD:b}(?: %{TAIL:rest
         l.add_text("t.grok", "\nBAD [a-\nTOP %{BAD:x}").unwrap();
         let msg = l.check().unwrap_err().to_string();
         assert!(msg.contains("t.grok:2") && msg.contains("BAD"), "{msg}");
+    }
+
+    #[test]
+    fn a_regex_that_does_not_parse_names_the_pattern_and_keeps_the_cause() {
+        let mut l = PatternLibrary::default();
+        l.add_text("t.grok", "BAD a(b").unwrap();
+        let error = l.check().unwrap_err();
+        let text = error.to_string();
+        assert!(
+            text.starts_with("t.grok:1: pattern BAD does not compile: "),
+            "{text}"
+        );
+        let cause = std::error::Error::source(&error).expect("the regex error is the source");
+        assert!(text.ends_with(&cause.to_string()), "{text}");
     }
 }

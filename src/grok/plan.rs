@@ -304,7 +304,7 @@ fn reference_nodes(
     let scanner = scanner(&inner, first_group, &nested).map_err(|e| GrokError::Regex {
         origin: def.origin.clone(),
         pattern: def.name.clone(),
-        message: e,
+        source: e,
     })?;
     leaves.push(Leaf {
         label: r.field.clone().unwrap_or_else(|| r.syntax.clone()),
@@ -316,13 +316,17 @@ fn reference_nodes(
     Ok(vec![Node::Leaf(leaves.len() - 1)])
 }
 
-fn scanner(regex_text: &str, first_group: usize, nested: &[usize]) -> Result<Scanner, String> {
+fn scanner(
+    regex_text: &str,
+    first_group: usize,
+    nested: &[usize],
+) -> Result<Scanner, super::RegexError> {
     let hir = regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)
         .build()
         .parse(regex_text)
-        .map_err(|e| e.to_string())?;
+        .map_err(Box::new)?;
     if nested.is_empty() {
         if let Some(class) = class_scanner(&hir) {
             return Ok(class);

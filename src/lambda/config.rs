@@ -229,9 +229,9 @@ impl IngestConfig {
             deadline_margin,
             patterns_dir: value(env, "ALBINGEST_PATTERNS_DIR"),
             document_ids: value(env, "ALBINGEST_DOCUMENT_IDS")
-                .map(|v| v.parse())
+                .map(|v| v.parse::<crate::bulk::DocumentIds>())
                 .transpose()
-                .map_err(|why| err("ALBINGEST_DOCUMENT_IDS", why))?
+                .map_err(|why| err("ALBINGEST_DOCUMENT_IDS", why.to_string()))?
                 .unwrap_or_default(),
             enrich: crate::enrich::EnrichConfig {
                 geoip_city: value(env, "ALBINGEST_GEOIP_CITY"),

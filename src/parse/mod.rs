@@ -198,8 +198,8 @@ impl Parser {
             Ok(()) => {
                 let fields = Fields::new(line, caps, &compiled.slots);
                 (compiled.build)(&fields, &mut document)
-                    .map_err(String::from)
                     .and_then(|()| extra_fields(compiled, &fields, &mut document.extra))
+                    .map_err(String::from)
             }
             Err(failure) => Err(describe_failure(format, &compiled.pattern, line, &failure)),
         };
@@ -295,22 +295,23 @@ fn extra_fields<'a>(
     compiled: &'a CompiledFormat,
     fields: &Fields<'a, '_>,
     extra: &mut Extra<'a>,
-) -> Result<(), String> {
+) -> Result<(), FieldError> {
     for slot in &compiled.extra {
         let spec = &compiled.pattern.fields()[*slot];
         let Some(text) = fields.value(Some(*slot)) else {
             continue;
         };
-        let value =
-            match spec.conversion {
-                None => ExtraValue::Str(text),
-                Some(Conversion::Int) => text.parse().map(ExtraValue::Int).map_err(|_| {
-                    FieldError::new(&spec.name, text, "is not an integer").to_string()
-                })?,
-                Some(Conversion::Float) => text.parse().map(ExtraValue::Float).map_err(|_| {
-                    FieldError::new(&spec.name, text, "is not a number").to_string()
-                })?,
-            };
+        let value = match spec.conversion {
+            None => ExtraValue::Str(text),
+            Some(Conversion::Int) => text
+                .parse()
+                .map(ExtraValue::Int)
+                .map_err(|_| FieldError::new(&spec.name, text, "is not an integer"))?,
+            Some(Conversion::Float) => text
+                .parse()
+                .map(ExtraValue::Float)
+                .map_err(|_| FieldError::new(&spec.name, text, "is not a number"))?,
+        };
         extra.0.push((&spec.name, value));
     }
     Ok(())

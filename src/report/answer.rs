@@ -14,14 +14,55 @@ use super::{
     TOP,
 };
 
+/// An answer that does not give a figure: something missing, or counts that cannot be right.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AnswerError {
+    /// Neither `hits.total` nor `hits.total.value` is a count.
+    #[error("no hits.total in the answer")]
+    NoHitsTotal,
+    /// An aggregation asked for is not in an answer that matched documents.
+    #[error("the answer has no `{0}` aggregation")]
+    NoAggregation(&'static str),
+    /// 5xx responses matched, but the answer has no paths under them.
+    #[error(
+        "the server counted {parent} 5xx responses but left out the `{PATH}` terms under them"
+    )]
+    PathsLeftOut { parent: u64 },
+    /// A bucket (or a single-bucket aggregation) has no `doc_count`.
+    #[error("a bucket without doc_count: {0}")]
+    NoDocCount(Value),
+    /// An aggregation has no `buckets` (array or keyed).
+    #[error("no buckets in {0}")]
+    NoBuckets(Value),
+    /// A status range bucket that the query does not ask for.
+    #[error("unexpected status range bucket {0:?}")]
+    UnexpectedStatusBucket(String),
+    /// A terms aggregation over a single-valued field counted more values than documents.
+    #[error(
+        "the server's terms aggregation on `{field}` counted {in_buckets} values in {parent} \
+         documents: it split the values into words, so its top values are not the field's"
+    )]
+    SplitValues {
+        field: String,
+        in_buckets: u64,
+        parent: u64,
+    },
+    /// The percentiles are neither keyed nor an array, though requests were measured.
+    #[error("unrecognised percentiles answer: {0}")]
+    UnrecognisedPercentiles(Value),
+    /// Requests were measured, but none of the percentiles asked for has a value.
+    #[error("the percentiles answer holds none of 50, 95, 99: {0}")]
+    NoPercentiles(Value),
+}
+
 /// Builds the report (without endpoint and failures) from a `_search` answer.
 pub fn parse_search(
     answer: &Value,
     enabled: &[Agg],
     options: &ReportOptions,
-) -> Result<Report, String> {
+) -> Result<Report, AnswerError> {
     let (requests, relation) = hits_total(answer);
-    let requests = requests.ok_or("no hits.total in the answer")?;
+    let requests = requests.ok_or(AnswerError::NoHitsTotal)?;
     let mut report = Report::empty(options, requests);
     report.warnings = search_warnings(answer, requests, relation);
     let aggs = Aggregations::of(answer, enabled, requests);
@@ -102,12 +143,15 @@ struct Missing {
 
 impl Missing {
     /// The figure `result` gives, if any; its reason is kept when it gives an error.
-    fn take<T>(&mut self, figure: Figure, result: Result<Option<T>, String>) -> Option<T> {
+    fn take<T>(&mut self, figure: Figure, result: Result<Option<T>, AnswerError>) -> Option<T> {
         match result {
             Ok(value) => value,
             Err(reason) => {
                 if self.figures.iter().all(|u| u.figure != figure) {
-                    self.figures.push(Unavailable { figure, reason });
+                    self.figures.push(Unavailable {
+                        figure,
+                        reason: reason.to_string(),
+                    });
                 }
                 None
             }
@@ -136,14 +180,14 @@ impl<'a> Aggregations<'a> {
     }
 
     /// `agg`'s answer; `None` when it was not asked for, `null` when nothing matched.
-    fn get(&self, agg: Agg) -> Result<Option<&'a Value>, String> {
+    fn get(&self, agg: Agg) -> Result<Option<&'a Value>, AnswerError> {
         if !self.enabled.contains(&agg) {
             return Ok(None);
         }
         match self.map.and_then(|map| map.get(agg.name())) {
             Some(v) => Ok(Some(v)),
             None if self.requests == 0 => Ok(Some(&NO_AGGREGATION)),
-            None => Err(format!("the answer has no `{}` aggregation", agg.name())),
+            None => Err(AnswerError::NoAggregation(agg.name())),
         }
     }
 
@@ -153,7 +197,7 @@ impl<'a> Aggregations<'a> {
         agg: Agg,
         field: &str,
         warnings: &mut Vec<String>,
-    ) -> Result<Option<Vec<TermCount>>, String> {
+    ) -> Result<Option<Vec<TermCount>>, AnswerError> {
         self.get(agg)?
             .map(|terms| top_terms(terms, self.requests, field, warnings))
             .transpose()
@@ -164,7 +208,7 @@ type StatusFigure = (Vec<StatusClass>, Option<String>);
 
 /// The status classes (both aggregations of the figure, or none), and a warning when they do not
 /// add up to the requests.
-fn status_figure(aggs: &Aggregations) -> Result<Option<StatusFigure>, String> {
+fn status_figure(aggs: &Aggregations) -> Result<Option<StatusFigure>, AnswerError> {
     let classes = aggs.get(Agg::StatusClasses)?;
     let none = aggs.get(Agg::NoStatus)?;
     match (classes, none) {
@@ -177,7 +221,7 @@ fn status_figure(aggs: &Aggregations) -> Result<Option<StatusFigure>, String> {
 fn server_error_paths(
     aggs: &Aggregations,
     warnings: &mut Vec<String>,
-) -> Result<Option<Vec<TermCount>>, String> {
+) -> Result<Option<Vec<TermCount>>, AnswerError> {
     let Some(server_errors) = aggs.get(Agg::ServerErrors)? else {
         return Ok(None);
     };
@@ -186,9 +230,7 @@ fn server_error_paths(
     // stand-in server drops nested aggregations from larger requests).
     let paths = &server_errors[PATHS];
     if parent > 0 && paths.is_null() {
-        return Err(format!(
-            "the server counted {parent} 5xx responses but left out the `{PATH}` terms under them"
-        ));
+        return Err(AnswerError::PathsLeftOut { parent });
     }
     top_terms(paths, parent, PATH, warnings).map(Some)
 }
@@ -199,12 +241,12 @@ pub fn parse_target_health(
     answer: &Value,
     options: &ReportOptions,
     warnings: &mut Vec<String>,
-) -> Result<TargetHealth, String> {
+) -> Result<TargetHealth, AnswerError> {
     let total = &answer["hits"]["total"];
     let checks = total
         .as_u64()
         .or_else(|| total["value"].as_u64())
-        .ok_or("no hits.total in the answer")?;
+        .ok_or(AnswerError::NoHitsTotal)?;
     let failed_agg = &answer["aggregations"][FAILED];
     let failed = if checks == 0 && failed_agg.is_null() {
         0
@@ -228,14 +270,14 @@ pub(super) fn share(count: u64, of: u64) -> f64 {
     }
 }
 
-fn doc_count(bucket: &Value) -> Result<u64, String> {
+fn doc_count(bucket: &Value) -> Result<u64, AnswerError> {
     bucket["doc_count"]
         .as_u64()
-        .ok_or_else(|| format!("a bucket without doc_count: {bucket}"))
+        .ok_or_else(|| AnswerError::NoDocCount(bucket.clone()))
 }
 
 /// The buckets of a (range or terms) aggregation, keyed or not: `(key, bucket)`.
-fn buckets(agg: &Value) -> Result<Vec<(String, &Value)>, String> {
+fn buckets(agg: &Value) -> Result<Vec<(String, &Value)>, AnswerError> {
     let key_text = |key: &Value| match key {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -244,11 +286,15 @@ fn buckets(agg: &Value) -> Result<Vec<(String, &Value)>, String> {
         Value::Array(items) => Ok(items.iter().map(|b| (key_text(&b["key"]), b)).collect()),
         Value::Object(map) => Ok(map.iter().map(|(k, b)| (k.clone(), b)).collect()),
         Value::Null if agg.is_null() => Ok(Vec::new()),
-        _ => Err(format!("no buckets in {agg}")),
+        _ => Err(AnswerError::NoBuckets(agg.clone())),
     }
 }
 
-fn status_classes(classes: &Value, none: &Value, requests: u64) -> Result<StatusFigure, String> {
+fn status_classes(
+    classes: &Value,
+    none: &Value,
+    requests: u64,
+) -> Result<StatusFigure, AnswerError> {
     let mut counts: Vec<(String, u64)> = ["1xx", "2xx", "3xx", "4xx", "5xx", "other", "none"]
         .iter()
         .map(|c| (c.to_string(), 0))
@@ -262,7 +308,7 @@ fn status_classes(classes: &Value, none: &Value, requests: u64) -> Result<Status
         let class = match key.as_str() {
             "1xx" | "2xx" | "3xx" | "4xx" | "5xx" => key.as_str(),
             "below-100" | "600-and-above" => "other",
-            _ => return Err(format!("unexpected status range bucket {key:?}")),
+            _ => return Err(AnswerError::UnexpectedStatusBucket(key)),
         };
         add(class, doc_count(bucket)?);
     }
@@ -291,7 +337,7 @@ fn top_terms(
     parent: u64,
     field: &str,
     warnings: &mut Vec<String>,
-) -> Result<Vec<TermCount>, String> {
+) -> Result<Vec<TermCount>, AnswerError> {
     if agg.is_null() {
         return Ok(Vec::new());
     }
@@ -305,10 +351,11 @@ fn top_terms(
     let in_buckets: u64 =
         top.iter().map(|t| t.count).sum::<u64>() + agg["sum_other_doc_count"].as_u64().unwrap_or(0);
     if in_buckets > parent {
-        return Err(format!(
-            "the server's terms aggregation on `{field}` counted {in_buckets} values in {parent} \
-             documents: it split the values into words, so its top values are not the field's"
-        ));
+        return Err(AnswerError::SplitValues {
+            field: field.to_string(),
+            in_buckets,
+            parent,
+        });
     }
     if let Some(bound) = agg["doc_count_error_upper_bound"]
         .as_u64()
@@ -322,7 +369,7 @@ fn top_terms(
     Ok(top)
 }
 
-fn parse_latency(latency: &Value) -> Result<Latency, String> {
+fn parse_latency(latency: &Value) -> Result<Latency, AnswerError> {
     if latency.is_null() {
         return Ok(Latency {
             measured: 0,
@@ -359,7 +406,7 @@ fn parse_latency(latency: &Value) -> Result<Latency, String> {
             }
         }
         _ if measured == 0 => {}
-        _ => return Err(format!("unrecognised percentiles answer: {latency}")),
+        _ => return Err(AnswerError::UnrecognisedPercentiles(latency.clone())),
     }
     let at = |p: f64| {
         found
@@ -368,9 +415,7 @@ fn parse_latency(latency: &Value) -> Result<Latency, String> {
             .and_then(|(_, v)| *v)
     };
     if measured > 0 && PERCENTS.iter().all(|p| at(*p).is_none()) {
-        return Err(format!(
-            "the percentiles answer holds none of 50, 95, 99: {latency}"
-        ));
+        return Err(AnswerError::NoPercentiles(latency.clone()));
     }
     Ok(Latency {
         measured,

@@ -31,7 +31,7 @@ use serde_json::{json, Value};
 
 use crate::search::{SearchClient, SearchError};
 
-pub use answer::{parse_search, parse_target_health};
+pub use answer::{parse_search, parse_target_health, AnswerError};
 pub use query::{count_body, newest_body, search_body, target_health_body, Agg};
 pub use window::{suggest_since, ReportOptions, Since, SinceError};
 
@@ -232,6 +232,33 @@ pub enum ReportError {
     },
 }
 
+/// Why a figure with a request of its own (failures, target health, the newest request) could
+/// not be had; the report goes on without it.
+#[derive(Debug, thiserror::Error)]
+enum FigureError {
+    /// The request failed (other than 404: no index, which is no documents).
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    /// The answer is not JSON.
+    #[error("POST {path}: answer is not JSON ({source}): {answer}")]
+    NotJson {
+        path: String,
+        #[source]
+        source: serde_json::Error,
+        answer: String,
+    },
+    /// A `_count` answer without a count.
+    #[error("POST {path}: answer has no \"count\": {answer}")]
+    NoCount { path: String, answer: Value },
+    /// A `_search` answer that does not give the figure.
+    #[error("POST {path}: {source}")]
+    Answer {
+        path: String,
+        #[source]
+        source: AnswerError,
+    },
+}
+
 /// Runs the search and the count and builds the report.
 pub async fn report(client: &SearchClient, options: &ReportOptions) -> Result<Report, ReportError> {
     let pattern = options.index_pattern();
@@ -278,7 +305,7 @@ pub async fn report(client: &SearchClient, options: &ReportOptions) -> Result<Re
                 ReportError::Answer {
                     pattern: pattern.clone(),
                     endpoint: client.endpoint().to_string(),
-                    reason,
+                    reason: reason.to_string(),
                     excerpt: answer.text(),
                 }
             })?
@@ -294,14 +321,14 @@ pub async fn report(client: &SearchClient, options: &ReportOptions) -> Result<Re
         Ok(count) => report.failures = Some(count),
         Err(reason) => report.unavailable.push(Unavailable {
             figure: Figure::Failures,
-            reason,
+            reason: reason.to_string(),
         }),
     }
     match target_health(client, options, &mut report.warnings).await {
         Ok(health) => report.target_health = Some(health),
         Err(reason) => report.unavailable.push(Unavailable {
             figure: Figure::TargetHealth,
-            reason,
+            reason: reason.to_string(),
         }),
     }
     if report.requests == 0 && options.since != Since::All {
@@ -329,22 +356,33 @@ async fn post_json(
     client: &SearchClient,
     path: &str,
     body: &Value,
-) -> Result<Option<Value>, String> {
+) -> Result<Option<Value>, FigureError> {
     match client.json(Method::Post, path, Some(body), TIMEOUT).await {
         Ok(answer) => serde_json::from_slice(&answer.body)
             .map(Some)
-            .map_err(|e| format!("POST {path}: answer is not JSON ({e}): {}", answer.text())),
+            .map_err(|source| FigureError::NotJson {
+                path: path.to_string(),
+                source,
+                answer: answer.text(),
+            }),
         Err(SearchError::Status { status: 404, .. }) => Ok(None),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(e.into()),
     }
 }
 
-async fn count_failures(client: &SearchClient, options: &ReportOptions) -> Result<u64, String> {
+async fn count_failures(
+    client: &SearchClient,
+    options: &ReportOptions,
+) -> Result<u64, FigureError> {
     let path = format!("/{}/_count", options.failure_pattern());
     match post_json(client, &path, &count_body(options)).await? {
-        Some(value) => value["count"]
-            .as_u64()
-            .ok_or_else(|| format!("POST {path}: answer has no \"count\": {value}")),
+        Some(value) => match value["count"].as_u64() {
+            Some(count) => Ok(count),
+            None => Err(FigureError::NoCount {
+                path,
+                answer: value,
+            }),
+        },
         // No failure index at all: no failures.
         None => Ok(0),
     }
@@ -354,22 +392,21 @@ async fn target_health(
     client: &SearchClient,
     options: &ReportOptions,
     warnings: &mut Vec<String>,
-) -> Result<TargetHealth, String> {
+) -> Result<TargetHealth, FigureError> {
     let path = format!("/{}/_search", options.health_check_pattern());
-    match post_json(client, &path, &target_health_body(options)).await? {
-        Some(value) => {
-            parse_target_health(&value, options, warnings).map_err(|e| format!("POST {path}: {e}"))
-        }
-        // No health check index at all: no checks.
-        None => parse_target_health(&json!({"hits": {"total": 0}}), options, warnings),
-    }
+    let answer = post_json(client, &path, &target_health_body(options))
+        .await?
+        // No health check index at all: no checks (an answer that always reads).
+        .unwrap_or_else(|| json!({"hits": {"total": 0}}));
+    parse_target_health(&answer, options, warnings)
+        .map_err(|source| FigureError::Answer { path, source })
 }
 
 /// `@timestamp` of the newest ALB access log document, `None` when there is none.
 async fn newest_request(
     client: &SearchClient,
     options: &ReportOptions,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, FigureError> {
     let path = format!("/{}/_search", options.index_pattern());
     let answer = post_json(client, &path, &newest_body()).await?;
     Ok(answer.and_then(|value| {

@@ -41,8 +41,8 @@ pub struct DeadItem<'b> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LocationError {
     /// Not `s3://BUCKET[/PREFIX]` (the message names the location).
-    #[error("{0}")]
-    S3Location(String),
+    #[error(transparent)]
+    S3Location(#[from] crate::source::S3LocationError),
     #[error("dead-letter location {spec}: no S3 client")]
     NoS3Client { spec: String },
     #[error("dead-letter location: empty")]
@@ -76,7 +76,7 @@ impl DeadLetter {
     /// `DIR` or `s3://bucket/prefix`.
     pub fn parse(spec: &str, s3: Option<&aws_sdk_s3::Client>) -> Result<Self, LocationError> {
         if spec.starts_with("s3://") {
-            let location = S3Location::parse(spec).map_err(LocationError::S3Location)?;
+            let location = S3Location::parse(spec)?;
             let client = s3
                 .ok_or_else(|| LocationError::NoS3Client {
                     spec: spec.to_string(),

@@ -41,16 +41,21 @@ pub enum LifecycleChoice {
     Auto,
 }
 
-impl FromStr for LifecycleChoice {
-    type Err = String;
+/// A `--lifecycle` value that is none of the choices.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("--lifecycle {0:?}: use ism, ilm, auto or none")]
+pub struct UnknownLifecycle(pub String);
 
-    fn from_str(s: &str) -> Result<Self, String> {
+impl FromStr for LifecycleChoice {
+    type Err = UnknownLifecycle;
+
+    fn from_str(s: &str) -> Result<Self, UnknownLifecycle> {
         match s {
             "none" => Ok(Self::None),
             "ism" => Ok(Self::Ism),
             "ilm" => Ok(Self::Ilm),
             "auto" => Ok(Self::Auto),
-            _ => Err(format!("--lifecycle {s:?}: use ism, ilm, auto or none")),
+            _ => Err(UnknownLifecycle(s.to_string())),
         }
     }
 }
