@@ -751,24 +751,19 @@ impl ParseJob<'_> {
                 .fetch_add(now.saturating_sub(bytes_reported), Ordering::Relaxed);
             bytes_reported = now;
         };
-        // Counted here as well as by `for_each_line`: its own stats are lost when it stops
-        // with an error, and the lines before the error still count.
-        let mut counted = ParseStats::default();
-        let mut skipped = 0u64;
         let result = for_each_line(
             self.parser,
             self.info,
             decoded.reader,
-            |parsed, line, verdict| {
-                counted.count(parsed, verdict);
-                counted.bytes = line.offset + line.text.len() as u64;
+            &mut end.stats,
+            |parsed, line, verdict, counted| {
                 // A dropped line is counted and never sent; the checkpoint moves past it with the
                 // next batch (or the end of the object).
                 if verdict == Verdict::Drop {
                     return Ok(());
                 }
                 if line.offset < self.skip_before {
-                    skipped += 1;
+                    end.skipped += 1;
                     return Ok(());
                 }
                 if counted.documents % PROGRESS_EVERY == 0 {
@@ -798,16 +793,11 @@ impl ParseJob<'_> {
         );
         self.progress
             .documents
-            .fetch_add(counted.documents % PROGRESS_EVERY, Ordering::Relaxed);
-        self.progress.placed.fetch_add(skipped, Ordering::Relaxed);
-        end.skipped = skipped;
-        match result {
-            Ok(stats) => end.stats = stats,
-            Err(stop) => {
-                end.stats = counted;
-                end.stop = Some(stop);
-            }
-        }
+            .fetch_add(end.stats.documents % PROGRESS_EVERY, Ordering::Relaxed);
+        self.progress
+            .placed
+            .fetch_add(end.skipped, Ordering::Relaxed);
+        end.stop = result.err();
         // The lines read before a read error are kept: the last batch goes too.
         if matches!(end.stop, None | Some(Stop::Read(_))) {
             if let Some(batch) = builder.as_mut().and_then(BatchBuilder::finish) {
