@@ -296,7 +296,7 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
         let prepare = async {
             wait_for_server(client, args.wait_for_server).await?;
             if !args.no_setup {
-                super::setup::install(client, &ingester.prefixes, &args.templates.options())
+                super::setup::install(client, ingester.prefixes(), &args.templates.options())
                     .await?;
             }
             Ok::<(), String>(())
@@ -315,9 +315,9 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
             None => prepare.await?,
         }
     }
-    let retries = ingester.loader.as_ref().map(|loader| loader.retry_board());
-    let s3 = ingester.s3.clone();
-    let progress = ingester.progress.clone();
+    let retries = ingester.retry_board();
+    let s3 = ingester.s3().cloned();
+    let progress = ingester.progress().clone();
     let ingester = Arc::new(ingester);
 
     // Listing → workers (a few objects at a time) → results, all through bounded channels.

@@ -141,7 +141,7 @@ impl IngestFunction {
         })
         .await?;
         if let Some(client) = ingester.search_client().filter(|_| config.setup) {
-            templates::install(client, &ingester.prefixes, &TemplateOptions::default()).await?;
+            templates::install(client, ingester.prefixes(), &TemplateOptions::default()).await?;
         }
         Ok(Self {
             ingester,
