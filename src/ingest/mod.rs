@@ -1,5 +1,6 @@
 //! One object end to end: open → parse side → send side → verdict, each stage in its own module
-//! and [`Ingester::ingest`] calling them in that order.
+//! and [`Ingester::ingest`] calling them in that order; [`run_many`] ingests many objects a few
+//! at a time.
 //!
 //! - [`open`](self::open): the object's checkpoint read, its bytes opened.
 //! - [`parse_side`]: on a blocking thread, source → decompress → lines → documents → `_bulk`
@@ -12,9 +13,12 @@
 //!   and S3/SQS delivers it again (deterministic `_id`s make that safe; with ids the server
 //!   makes, the S3 object's [`crate::checkpoint`] does).
 //! - [`summary`]: what became of an object, and the progress counters.
+//! - [`run_many`](mod@run_many): many objects, a few at a time (the command line and the Lambda
+//!   function).
 
 mod open;
 mod parse_side;
+mod run_many;
 mod send_side;
 mod summary;
 mod verdict;
@@ -32,6 +36,7 @@ use crate::search::{SearchClient, SearchConfig, SearchError};
 use crate::source::{self, Source};
 
 pub use parse_side::build_bulk_bodies;
+pub use run_many::{run_many, Known, Sources};
 pub use summary::{Incomplete, IngestError, ObjectSummary, Progress};
 
 /// What an [`Ingester`] is built from: what the CLI's flags and the Lambda's environment say.
@@ -121,13 +126,6 @@ pub enum ConnectError {
     Search(#[from] SearchError),
     #[error(transparent)]
     DeadLetter(#[from] LocationError),
-}
-
-/// The command line reports errors as text.
-impl From<ConnectError> for String {
-    fn from(error: ConnectError) -> String {
-        error.to_string()
-    }
 }
 
 impl Ingester {
