@@ -13,15 +13,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 
 use super::{runtime, ParseOptions, SearchOptions, TemplateArgs};
-use crate::bulk::DocumentIds;
-use crate::bulk::IndexPrefixes;
+use crate::bulk::{DocumentIds, IndexPrefixes};
 use crate::checkpoint::Resume;
 use crate::ingest::{
-    run_many, ConnectError, IngestError, IngestOptions, Ingester, ObjectSummary, Progress, S3Access,
+    run_many, ConnectError, IngestError, IngestOptions, Ingester, ObjectSummary, S3Access,
 };
 use crate::search::bulk_load::DEFAULT_IN_FLIGHT;
-use crate::search::retry::RetryPolicy;
-use crate::search::retry::{RetryBoard, Waiting};
+use crate::search::retry::{RetryPolicy, Waiting};
 use crate::search::{SearchClient, SearchConfig, SearchError};
 use crate::source::{self, Input};
 use crate::window::{TimeWindow, WindowError};
@@ -304,25 +302,12 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, RunError> {
     );
     let (sources, total_bytes) =
         listing(inputs, s3, args.list_page_size, window, skipped.clone()).await;
-    let show_bar = match args.progress {
-        ProgressMode::Always => true,
-        ProgressMode::Never => false,
-        ProgressMode::Auto => std::io::stderr().is_terminal(),
-    };
-    let progress = ingester.progress().clone();
-    let display = Display::new(
-        show_bar,
-        progress,
-        ingester.retry_board(),
-        started,
-        total_bytes,
-    );
+    let display = Display::new(args.progress, &ingester, started, total_bytes);
     let mut tally = Tally::new();
-    let concurrency = args.concurrency;
     run_many(
         &ingester,
         sources,
-        concurrency,
+        args.concurrency,
         deadline,
         &resume,
         |_, result| tally.add(result, &display),
@@ -330,11 +315,7 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, RunError> {
     .await;
     display.finish();
     tally.report(&args, started, &skipped, &resume);
-    Ok(if tally.failed > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(tally.exit_code())
 }
 
 /// What the flags ask the ingester for.
@@ -438,6 +419,15 @@ impl Tally {
             }
         }
         display.objects_done(self.objects, self.failed);
+    }
+
+    /// 0 when every document of every object was placed.
+    fn exit_code(&self) -> ExitCode {
+        if self.failed > 0 {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        }
     }
 
     /// The run's summary lines, on stderr.
@@ -698,12 +688,17 @@ struct Display {
 
 impl Display {
     fn new(
-        show_bar: bool,
-        progress: Arc<Progress>,
-        retries: Option<Arc<RetryBoard>>,
+        mode: ProgressMode,
+        ingester: &Ingester,
         started: Instant,
         total_bytes: Option<u64>,
     ) -> Self {
+        let show_bar = match mode {
+            ProgressMode::Always => true,
+            ProgressMode::Never => false,
+            ProgressMode::Auto => std::io::stderr().is_terminal(),
+        };
+        let retries = ingester.retry_board();
         if !show_bar {
             // One line per retry round at most every NOTICE_EVERY, while batches wait.
             let ticker = retries.map(|retries| {
@@ -738,6 +733,7 @@ impl Display {
         bar.set_prefix("0 objects");
         bar.enable_steady_tick(Duration::from_millis(120));
         let ticking = bar.clone();
+        let progress = ingester.progress().clone();
         let ticker = tokio::spawn(async move {
             loop {
                 let documents = progress.documents.load(Ordering::Relaxed);
