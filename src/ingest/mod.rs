@@ -2,7 +2,7 @@
 //! and [`Ingester::ingest`] calling them in that order; [`run_many`] ingests many objects a few
 //! at a time.
 //!
-//! - [`open`](self::open): the object's checkpoint read, its bytes opened.
+//! - [`open`]: the object's checkpoint read, its bytes opened.
 //! - [`parse_side`]: on a blocking thread, source → decompress → lines → documents → `_bulk`
 //!   batches, handed through a bounded channel (memory is a few batches per object, whatever
 //!   the object's size).
