@@ -24,7 +24,7 @@ use albingest::ingest::build_bulk_bodies;
 use albingest::lines::LineReader;
 use albingest::object_key::ObjectInfo;
 use albingest::parse::Parser;
-use albingest::pipeline::{for_each_document, ReadError};
+use albingest::pipeline::{for_each_document, ParseStats, ReadError};
 
 const KEY: &str = "AWSLogs/123456789012/elasticloadbalancing/us-east-1/2026/11/24/123456789012_elasticloadbalancing_us-east-1_app.prod.50dc6c495c0c9188_20261124T1005Z_10.0.0.1_abcd1234.log.gz";
 
@@ -82,10 +82,16 @@ fn main() {
         }
     });
     let parse = best_of(runs, || {
-        for_each_document(&parser, &info, reader(), |parsed, _| {
-            std::hint::black_box(parsed);
-            Ok::<(), ReadError>(())
-        })
+        for_each_document(
+            &parser,
+            &info,
+            reader(),
+            &mut ParseStats::default(),
+            |parsed, _| {
+                std::hint::black_box(parsed);
+                Ok::<(), ReadError>(())
+            },
+        )
         .expect("parse");
     });
     let body_bytes = AtomicU64::new(0);

@@ -45,7 +45,7 @@ mod tests {
     use crate::decompress::decode;
     use crate::object_key::ObjectInfo;
     use crate::parse::Parser;
-    use crate::pipeline::{for_each_document, ReadError};
+    use crate::pipeline::{for_each_document, ParseStats, ReadError};
 
     /// `_bulk` NDJSON of the bench sample's first `lines` lines, as `albingest ingest` writes it.
     fn bulk_body(lines: usize) -> Vec<u8> {
@@ -60,21 +60,27 @@ mod tests {
         let reader = decode(std::io::Cursor::new(&object[..])).unwrap().reader;
         let mut body = Vec::new();
         let mut left = lines;
-        for_each_document(&parser, &info, reader, |parsed, line| {
-            if left == 0 {
-                return Ok(());
-            }
-            left -= 1;
-            let index = prefixes.index_name(parsed);
-            write_action(
-                &mut body,
-                &index,
-                Some(ids.document_id(line.offset).as_str()),
-            );
-            crate::json::write(&mut body, &parsed.document);
-            body.push(b'\n');
-            Ok::<(), ReadError>(())
-        })
+        for_each_document(
+            &parser,
+            &info,
+            reader,
+            &mut ParseStats::default(),
+            |parsed, line| {
+                if left == 0 {
+                    return Ok(());
+                }
+                left -= 1;
+                let index = prefixes.index_name(parsed);
+                write_action(
+                    &mut body,
+                    &index,
+                    Some(ids.document_id(line.offset).as_str()),
+                );
+                crate::json::write(&mut body, &parsed.document);
+                body.push(b'\n');
+                Ok::<(), ReadError>(())
+            },
+        )
         .unwrap();
         body
     }

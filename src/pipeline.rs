@@ -74,13 +74,15 @@ pub enum ReadError {
 }
 
 /// Parses every line of `reader` and gives each document the rules keep to `sink`, in input
-/// order. A sink error stops the loop and is returned as it is.
+/// order, adding to the counts in `stats` (which keep the lines read before an error: a summary
+/// still counts them). A sink error stops the loop and is returned as it is.
 pub fn for_each_document<R, E>(
     parser: &Parser,
     object: &ObjectInfo,
     reader: R,
+    stats: &mut ParseStats,
     mut sink: impl FnMut(&ParsedLine<'_>, &Line<'_>) -> Result<(), E>,
-) -> Result<ParseStats, E>
+) -> Result<(), E>
 where
     R: Read,
     E: From<ReadError>,
@@ -89,7 +91,8 @@ where
         parser,
         object,
         reader,
-        |parsed, line, verdict| match verdict {
+        stats,
+        |parsed, line, verdict, _| match verdict {
             Verdict::Keep => sink(parsed, line),
             Verdict::Drop => Ok(()),
         },
@@ -97,22 +100,27 @@ where
 }
 
 /// [`for_each_document`], but `sink` gets every line's document with the rules' verdict,
-/// dropped ones too (for a caller that counts lines itself).
+/// dropped ones too, and the counts so far (this line included).
+///
+/// The counts are added to `stats`. While reading, its `bytes` count up to the end of the last
+/// line's text (where an error leaves them); at the end of the stream, to every decompressed
+/// byte read.
 pub fn for_each_line<R, E>(
     parser: &Parser,
     object: &ObjectInfo,
     reader: R,
-    mut sink: impl FnMut(&ParsedLine<'_>, &Line<'_>, Verdict) -> Result<(), E>,
-) -> Result<ParseStats, E>
+    stats: &mut ParseStats,
+    mut sink: impl FnMut(&ParsedLine<'_>, &Line<'_>, Verdict, &ParseStats) -> Result<(), E>,
+) -> Result<(), E>
 where
     R: Read,
     E: From<ReadError>,
 {
-    let mut stats = ParseStats::default();
     let mut scratch = parser.scratch();
     let mut rewrites = Rewrites::default();
     let ids = ObjectHash::new(object.bucket.as_deref(), &object.key);
     let mut lines = LineReader::new(reader);
+    let bytes_before = stats.bytes;
     loop {
         let line = match lines.next_line() {
             Ok(Some(line)) => line,
@@ -124,10 +132,11 @@ where
             .rules()
             .apply(&mut parsed, &ids, line.offset, &mut rewrites);
         stats.count(&parsed, verdict);
-        sink(&parsed, &line, verdict)?;
+        stats.bytes = bytes_before + line.offset + line.text.len() as u64;
+        sink(&parsed, &line, verdict, stats)?;
     }
-    stats.bytes = lines.offset();
-    Ok(stats)
+    stats.bytes = bytes_before + lines.offset();
+    Ok(())
 }
 
 fn stream_error<R: Read>(

@@ -180,10 +180,12 @@ fn enriched_document(client: &str) -> Value {
     let object = ObjectInfo::local("enrich.log");
     let line = LINE.replace("CLIENT", client);
     let mut document = None;
-    let stats = albingest::pipeline::for_each_document::<_, albingest::pipeline::ReadError>(
+    let mut stats = albingest::pipeline::ParseStats::default();
+    albingest::pipeline::for_each_document::<_, albingest::pipeline::ReadError>(
         &parser,
         &object,
         line.as_bytes(),
+        &mut stats,
         |parsed, _| {
             assert!(!parsed.failed, "{:?}", parsed.document.error);
             document = Some(to_value(&parsed.document));

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 use albingest::object_key::ObjectInfo;
 use albingest::parse::Parser;
-use albingest::pipeline::{for_each_document, ReadError};
+use albingest::pipeline::{for_each_document, ParseStats, ReadError};
 use serde_json::Value;
 
 /// `@timestamp` of a failure document whose line and object name carry no time.
@@ -54,17 +54,24 @@ fn parse_bytes(parser: &Parser, path: &str, bytes: &[u8]) -> Vec<Parsed> {
 
 fn parse_object(parser: &Parser, object: &ObjectInfo, bytes: &[u8]) -> Vec<Parsed> {
     let mut out = Vec::new();
-    for_each_document(parser, object, Cursor::new(bytes), |parsed, line| {
-        // Through the text, as `albingest parse` writes it: numbers then compare exactly with the
-        // expected file's (both go through the same float parser).
-        let text = String::from_utf8(parsed.document.to_json()).expect("document is UTF-8");
-        out.push(Parsed {
-            line: line.number,
-            failed: parsed.failed,
-            document: serde_json::from_str(&text).expect("document is JSON"),
-        });
-        Ok::<(), ReadError>(())
-    })
+    let mut stats = ParseStats::default();
+    for_each_document(
+        parser,
+        object,
+        Cursor::new(bytes),
+        &mut stats,
+        |parsed, line| {
+            // Through the text, as `albingest parse` writes it: numbers then compare exactly with the
+            // expected file's (both go through the same float parser).
+            let text = String::from_utf8(parsed.document.to_json()).expect("document is UTF-8");
+            out.push(Parsed {
+                line: line.number,
+                failed: parsed.failed,
+                document: serde_json::from_str(&text).expect("document is JSON"),
+            });
+            Ok::<(), ReadError>(())
+        },
+    )
     .expect("reading from memory cannot fail");
     out
 }

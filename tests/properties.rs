@@ -4,8 +4,8 @@
 use albingest::format::LogFormat;
 use albingest::object_key::ObjectInfo;
 use albingest::parse::Parser;
-use albingest::pipeline::for_each_document;
 use albingest::pipeline::ReadError;
+use albingest::pipeline::{for_each_document, ParseStats};
 use proptest::prelude::*;
 
 fn parser() -> &'static Parser {
@@ -131,7 +131,8 @@ fn mutated(line: String, cut: usize, at: usize, what: u8) -> Vec<u8> {
 fn documents(input: &[u8]) -> (u64, usize) {
     let object = ObjectInfo::local("prop.log");
     let mut count = 0;
-    let stats = for_each_document(parser(), &object, input, |parsed, _| {
+    let mut stats = ParseStats::default();
+    for_each_document(parser(), &object, input, &mut stats, |parsed, _| {
         let json = parsed.document.to_json();
         serde_json::from_slice::<serde_json::Value>(&json).expect("every document is valid JSON");
         count += 1;

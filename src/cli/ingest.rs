@@ -10,18 +10,19 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use tokio::sync::{mpsc, Mutex};
+use tokio::sync::mpsc;
 
 use super::{runtime, ParseOptions, SearchOptions, TemplateArgs};
-use crate::bulk::DocumentIds;
+use crate::bulk::{DocumentIds, IndexPrefixes};
 use crate::checkpoint::Resume;
-use crate::ingest::{IngestError, IngestOptions, Ingester, ObjectSummary, Progress};
+use crate::ingest::{
+    run_many, ConnectError, IngestError, IngestOptions, Ingester, ObjectSummary, S3Access,
+};
 use crate::search::bulk_load::DEFAULT_IN_FLIGHT;
-use crate::search::retry::RetryPolicy;
-use crate::search::retry::{RetryBoard, Waiting};
-use crate::search::{SearchClient, SearchConfig};
+use crate::search::retry::{RetryPolicy, Waiting};
+use crate::search::{SearchClient, SearchConfig, SearchError};
 use crate::source::{self, Input};
-use crate::window::TimeWindow;
+use crate::window::{TimeWindow, WindowError};
 use opensearch::http::Method;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -239,37 +240,98 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{text:?}: use e.g. 30s, 5m or 1h (up to 365 days)"))
 }
 
-pub fn run(args: IngestArgs) -> Result<ExitCode, String> {
-    runtime()?.block_on(run_async(args))
+/// Why `albingest ingest` could not run (objects that fail are counted and reported: the exit
+/// status says so, not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A flag, its environment variable or the configuration file (the options the commands
+    /// share report text).
+    #[error("{0}")]
+    Options(String),
+    #[error(transparent)]
+    Window(#[from] WindowError),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error(transparent)]
+    Server(#[from] ServerUnavailable),
+    /// The index templates were not installed.
+    #[error("{0}")]
+    Setup(String),
+    #[error("setup: {endpoint}: no answer before the deadline (--deadline {seconds} s); nothing was ingested")]
+    SetupDeadline { endpoint: String, seconds: f64 },
+    /// Standard output could not be written (`--list`).
+    #[error("{0}")]
+    Output(String),
 }
 
-/// What a worker reports for one listed object (or a listing error); errors name the object.
-type ObjectResult = Result<ObjectSummary, IngestError>;
+/// The commands' entry point reports errors as text (`cli::main`).
+pub fn run(args: IngestArgs) -> Result<ExitCode, String> {
+    runtime()?
+        .block_on(run_async(args))
+        .map_err(|e| e.to_string())
+}
 
-async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
+async fn run_async(args: IngestArgs) -> Result<ExitCode, RunError> {
     let started = Instant::now();
     let deadline = args.deadline.map(|d| started + d);
     let inputs = args
         .inputs
         .iter()
         .map(|arg| Input::parse(arg))
-        .collect::<Result<Vec<_>, _>>()?;
-    let window =
-        TimeWindow::new(args.since.as_deref(), args.until.as_deref()).map_err(|e| e.to_string())?;
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(RunError::Options)?;
+    let window = TimeWindow::new(args.since.as_deref(), args.until.as_deref())?;
     if args.list {
         return list(&args, inputs, window).await;
     }
     let needs_s3 = inputs.iter().any(|i| matches!(i, Input::S3Prefix(_)))
         || (!args.dry_run && args.dead_letter.starts_with("s3://"));
-    let ingester = Ingester::connect(IngestOptions {
-        parser: args
-            .options
-            .parser()?
-            .enrich(args.options.enricher(args.s3_endpoint.as_deref()).await?),
-        prefixes: args.options.index_prefixes()?,
+    let ingester = Arc::new(Ingester::connect(ingest_options(&args, needs_s3).await?).await?);
+    if let Some(client) = ingester.search_client() {
+        prepare(client, ingester.prefixes(), &args, deadline).await?;
+    }
+
+    // Listing → a few objects at a time → one line per object as it ends.
+    // A time window is listed whole first (it is bounded): the bar then knows the total bytes.
+    let skipped = Arc::new(source::Skipped::default());
+    let s3 = ingester.s3().cloned();
+    let resume = Resume::new(
+        (window.is_some() && !args.reread_done && !args.dry_run)
+            .then(|| s3.clone())
+            .flatten(),
+    );
+    let (sources, total_bytes) =
+        listing(inputs, s3, args.list_page_size, window, skipped.clone()).await;
+    let display = Display::new(args.progress, &ingester, started, total_bytes);
+    let mut tally = Tally::new();
+    run_many(
+        &ingester,
+        sources,
+        args.concurrency,
+        deadline,
+        &resume,
+        |_, result| tally.add(result, &display),
+    )
+    .await;
+    display.finish();
+    tally.report(&args, started, &skipped, &resume);
+    Ok(tally.exit_code())
+}
+
+/// What the flags ask the ingester for.
+async fn ingest_options(args: &IngestArgs, needs_s3: bool) -> Result<IngestOptions, RunError> {
+    Ok(IngestOptions {
+        parser: args.options.parser().map_err(RunError::Options)?.enrich(
+            args.options
+                .enricher(args.s3_endpoint.as_deref())
+                .await
+                .map_err(RunError::Options)?,
+        ),
+        prefixes: args.options.index_prefixes().map_err(RunError::Options)?,
         search: (!args.dry_run)
             .then(|| args.search.config())
-            .transpose()?
+            .transpose()
+            .map_err(RunError::Options)?
             .map(|config| SearchConfig {
                 gzip: !args.no_gzip,
                 ..config
@@ -283,168 +345,148 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, String> {
         batch_bytes: args.batch_bytes,
         in_flight: args.in_flight,
         dead_letter: args.dead_letter.clone(),
-        s3: crate::ingest::S3Access::when(needs_s3, args.s3_endpoint.clone()),
+        s3: S3Access::when(needs_s3, args.s3_endpoint.clone()),
         // The command line reads with the caller's credentials (an AWS profile may assume a
         // role); the bucket → role map is the function's.
         bucket_roles: Default::default(),
         document_ids: args.document_ids,
     })
-    .await?;
-    if let Some(client) = ingester.search_client() {
-        // The deadline covers waiting for the server and setup too: a server that accepts and
-        // never answers must not hold the run past it.
-        let prepare = async {
-            wait_for_server(client, args.wait_for_server).await?;
-            if !args.no_setup {
-                super::setup::install(client, &ingester.prefixes, &args.templates.options())
-                    .await?;
-            }
-            Ok::<(), String>(())
-        };
-        match deadline {
-            Some(deadline) => tokio::time::timeout_at(deadline.into(), prepare)
+}
+
+/// Waits for the server (`--wait-for-server`) and installs the index templates (unless
+/// `--no-setup`), within the deadline: a server that accepts and never answers must not hold
+/// the run past it.
+async fn prepare(
+    client: &SearchClient,
+    prefixes: &IndexPrefixes,
+    args: &IngestArgs,
+    deadline: Option<Instant>,
+) -> Result<(), RunError> {
+    let prepare = async {
+        wait_for_server(client, args.wait_for_server).await?;
+        if !args.no_setup {
+            super::setup::install(client, prefixes, &args.templates.options())
                 .await
-                .map_err(|_| {
-                    format!(
-                        "setup: {}: no answer before the deadline (--deadline {} s); nothing \
-                         was ingested",
-                        client.endpoint(),
-                        args.deadline.unwrap_or_default().as_secs_f64()
-                    )
-                })??,
-            None => prepare.await?,
+                .map_err(RunError::Setup)?;
+        }
+        Ok(())
+    };
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline.into(), prepare)
+            .await
+            .map_err(|_| RunError::SetupDeadline {
+                endpoint: client.endpoint().to_string(),
+                seconds: args.deadline.unwrap_or_default().as_secs_f64(),
+            })?,
+        None => prepare.await,
+    }
+}
+
+/// The run's counts so far.
+struct Tally {
+    total: ObjectSummary,
+    objects: u64,
+    failed: u64,
+}
+
+impl Tally {
+    fn new() -> Self {
+        Self {
+            total: ObjectSummary {
+                object: "total".into(),
+                ..ObjectSummary::default()
+            },
+            objects: 0,
+            failed: 0,
         }
     }
-    let retries = ingester.loader.as_ref().map(|loader| loader.retry_board());
-    let s3 = ingester.s3.clone();
-    let progress = ingester.progress.clone();
-    let ingester = Arc::new(ingester);
 
-    // Listing → workers (a few objects at a time) → results, all through bounded channels.
-    // A time window is listed whole first (it is bounded): the bar then knows the total bytes.
-    let skipped = Arc::new(source::Skipped::default());
-    let resume = Resume::new(
-        (window.is_some() && !args.reread_done && !args.dry_run)
-            .then(|| s3.clone())
-            .flatten(),
-    );
-    let (sources_rx, total_bytes) =
-        listing(inputs, s3, args.list_page_size, window, skipped.clone()).await;
-    let sources_rx = Arc::new(Mutex::new(sources_rx));
-    let (results_tx, mut results_rx) = mpsc::channel::<ObjectResult>(64);
-    for _ in 0..args.concurrency.max(1) {
-        let sources_rx = sources_rx.clone();
-        let results_tx = results_tx.clone();
-        let ingester = ingester.clone();
-        let resume = resume.clone();
-        tokio::spawn(async move {
-            loop {
-                let next = sources_rx.lock().await.recv().await;
-                let Some(next) = next else { break };
-                let result: ObjectResult = match next {
-                    Ok(listed) => {
-                        let Some(checkpoint) = resume.before(&listed.source).await else {
-                            continue; // done by an earlier run of the backfill
-                        };
-                        let result = ingester.ingest(&listed.source, deadline).await;
-                        if result.is_ok() {
-                            resume.after(checkpoint).await;
-                        }
-                        result
-                    }
-                    Err(e) => Err(IngestError::Source(e)),
-                };
-                if results_tx.send(result).await.is_err() {
-                    break;
-                }
-            }
-        });
-    }
-    drop(results_tx);
-
-    let show_bar = match args.progress {
-        ProgressMode::Always => true,
-        ProgressMode::Never => false,
-        ProgressMode::Auto => std::io::stderr().is_terminal(),
-    };
-    let display = Display::new(show_bar, progress, retries, started, total_bytes);
-    let mut total = ObjectSummary {
-        object: "total".into(),
-        ..ObjectSummary::default()
-    };
-    let (mut objects, mut failed) = (0u64, 0u64);
-    while let Some(result) = results_rx.recv().await {
-        objects += 1;
+    /// Counts one object's result and shows its line.
+    fn add(&mut self, result: Result<ObjectSummary, IngestError>, display: &Display) {
+        self.objects += 1;
         match result {
             Ok(summary) => {
-                total.add(&summary);
+                self.total.add(&summary);
                 display.line(&format!("albingest ingest: {summary}"), false);
             }
             Err(error) => {
-                failed += 1;
+                self.failed += 1;
                 if let Some(summary) = error.summary() {
-                    total.add(summary);
+                    self.total.add(summary);
                 }
                 // The error names the object itself.
                 display.line(&format!("albingest ingest: FAILED: {error}"), true);
             }
         }
-        display.objects_done(objects, failed);
+        display.objects_done(self.objects, self.failed);
     }
-    display.finish();
 
-    let elapsed = started.elapsed().as_secs_f64();
-    let placed = total.indexed + total.already_present + total.dead_lettered;
-    to_stderr!(
-        "albingest ingest: {objects} {}{}, {}, {elapsed:.2} s, {:.0} documents/s{}",
-        plural(objects),
-        if failed > 0 {
-            format!(" ({failed} failed)")
+    /// 0 when every document of every object was placed.
+    fn exit_code(&self) -> ExitCode {
+        if self.failed > 0 {
+            ExitCode::FAILURE
         } else {
-            String::new()
-        },
-        total.counts(),
-        if args.dry_run {
-            total.documents
-        } else {
-            placed
-        } as f64
-            / elapsed.max(1e-9),
-        if args.dry_run {
-            " (dry run: nothing written)"
-        } else {
-            ""
+            ExitCode::SUCCESS
         }
-    );
-    if skipped.total() > 0 {
-        to_stderr!(
-            "albingest ingest: skipped {} in directories and S3 prefixes: {} (name a file to read \
-             it anyway)",
-            crate::count::count(skipped.total(), "object", "objects"),
-            skipped.describe()
-        );
     }
-    let done = resume.skipped();
-    if done > 0 {
+
+    /// The run's summary lines, on stderr.
+    fn report(
+        &self,
+        args: &IngestArgs,
+        started: Instant,
+        skipped: &source::Skipped,
+        resume: &Resume,
+    ) {
+        let (total, objects, failed) = (&self.total, self.objects, self.failed);
+        let elapsed = started.elapsed().as_secs_f64();
+        let placed = total.indexed + total.already_present + total.dead_lettered;
         to_stderr!(
-            "albingest ingest: skipped {} a run of this backfill completed (S3 tag {}=done; \
-             --reread-done reads them)",
-            crate::count::count(done, "object", "objects"),
-            crate::checkpoint::TAG_KEY
+            "albingest ingest: {objects} {}{}, {}, {elapsed:.2} s, {:.0} documents/s{}",
+            plural(objects),
+            if failed > 0 {
+                format!(" ({failed} failed)")
+            } else {
+                String::new()
+            },
+            total.counts(),
+            if args.dry_run {
+                total.documents
+            } else {
+                placed
+            } as f64
+                / elapsed.max(1e-9),
+            if args.dry_run {
+                " (dry run: nothing written)"
+            } else {
+                ""
+            }
         );
+        if skipped.total() > 0 {
+            to_stderr!(
+                "albingest ingest: skipped {} in directories and S3 prefixes: {} (name a file to \
+                 read it anyway)",
+                crate::count::count(skipped.total(), "object", "objects"),
+                skipped.describe()
+            );
+        }
+        let done = resume.skipped();
+        if done > 0 {
+            to_stderr!(
+                "albingest ingest: skipped {} a run of this backfill completed (S3 tag {}=done; \
+                 --reread-done reads them)",
+                crate::count::count(done, "object", "objects"),
+                crate::checkpoint::TAG_KEY
+            );
+        }
+        if !total.dead_letter_locations.is_empty() {
+            to_stderr!(
+                "albingest ingest: {} dead-lettered documents, first written to {}",
+                total.dead_lettered,
+                total.dead_letter_locations[0]
+            );
+        }
     }
-    if !total.dead_letter_locations.is_empty() {
-        to_stderr!(
-            "albingest ingest: {} dead-lettered documents, first written to {}",
-            total.dead_lettered,
-            total.dead_letter_locations[0]
-        );
-    }
-    Ok(if failed > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
 }
 
 /// The listing's objects through a bounded channel; with a time window the listing is read
@@ -489,7 +531,7 @@ async fn list(
     args: &IngestArgs,
     inputs: Vec<Input>,
     window: Option<TimeWindow>,
-) -> Result<ExitCode, String> {
+) -> Result<ExitCode, RunError> {
     let needs_s3 = inputs.iter().any(|i| matches!(i, Input::S3Prefix(_)));
     let s3 = match needs_s3 {
         true => Some(source::s3_client(args.s3_endpoint.as_deref()).await),
@@ -512,7 +554,8 @@ async fn list(
                 objects += 1;
                 bytes += listed.size.unwrap_or(0);
                 let size = listed.size.map_or("-".to_string(), |n| n.to_string());
-                super::print_stdout(&format!("{size}\t{}\n", listed.source.describe()))?;
+                super::print_stdout(&format!("{size}\t{}\n", listed.source.describe()))
+                    .map_err(RunError::Output)?;
             }
             Err(e) => {
                 errors += 1;
@@ -543,13 +586,29 @@ async fn list(
 /// Time between two "waiting" lines, without a progress bar.
 const NOTICE_EVERY: Duration = Duration::from_secs(5);
 
+/// The search server did not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerUnavailable {
+    #[error("the search server does not answer: {error}. Is it running, and is the URL right? (--wait-for-server DURATION waits for a server that is starting)")]
+    NotAnswering { error: SearchError },
+    #[error("the search server did not answer within --wait-for-server {waited}: {error}")]
+    NotWithin { waited: String, error: SearchError },
+}
+
+/// The other commands report errors as text (`replay` waits for the server too).
+impl From<ServerUnavailable> for String {
+    fn from(error: ServerUnavailable) -> String {
+        error.to_string()
+    }
+}
+
 /// Asks the server once whether it answers at all (any HTTP answer will do): a server that is
 /// down fails the run at once with a clear message, instead of every batch retrying in silence.
 /// With `--wait-for-server`, waits for it that long, saying so every few seconds.
 pub(super) async fn wait_for_server(
     client: &SearchClient,
     wait: Option<Duration>,
-) -> Result<(), String> {
+) -> Result<(), ServerUnavailable> {
     let started = Instant::now();
     let mut said = None::<Instant>;
     loop {
@@ -563,14 +622,11 @@ pub(super) async fn wait_for_server(
         let left = wait.map_or(Duration::ZERO, |w| w.saturating_sub(started.elapsed()));
         if left.is_zero() {
             return Err(match wait {
-                None => format!(
-                    "the search server does not answer: {error}. Is it running, and is the \
-                     URL right? (--wait-for-server DURATION waits for a server that is starting)"
-                ),
-                Some(wait) => format!(
-                    "the search server did not answer within --wait-for-server {}: {error}",
-                    human_duration(wait)
-                ),
+                None => ServerUnavailable::NotAnswering { error },
+                Some(wait) => ServerUnavailable::NotWithin {
+                    waited: human_duration(wait),
+                    error,
+                },
             });
         }
         if said.is_none_or(|at| at.elapsed() >= NOTICE_EVERY) {
@@ -632,12 +688,17 @@ struct Display {
 
 impl Display {
     fn new(
-        show_bar: bool,
-        progress: Arc<Progress>,
-        retries: Option<Arc<RetryBoard>>,
+        mode: ProgressMode,
+        ingester: &Ingester,
         started: Instant,
         total_bytes: Option<u64>,
     ) -> Self {
+        let show_bar = match mode {
+            ProgressMode::Always => true,
+            ProgressMode::Never => false,
+            ProgressMode::Auto => std::io::stderr().is_terminal(),
+        };
+        let retries = ingester.retry_board();
         if !show_bar {
             // One line per retry round at most every NOTICE_EVERY, while batches wait.
             let ticker = retries.map(|retries| {
@@ -672,6 +733,7 @@ impl Display {
         bar.set_prefix("0 objects");
         bar.enable_steady_tick(Duration::from_millis(120));
         let ticking = bar.clone();
+        let progress = ingester.progress().clone();
         let ticker = tokio::spawn(async move {
             loop {
                 let documents = progress.documents.load(Ordering::Relaxed);

@@ -7,17 +7,21 @@
 pub mod config;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::checkpoint::Resume;
 use crate::cleanup::{cleanup, CleanupError, CleanupOptions, CleanupReport};
 use crate::config::Config;
 use crate::enrich::Enricher;
-use crate::event::{decode, Delivery, EventError, ObjectRef, Objects};
+use crate::event::{decode, Delivery, EventError, Objects};
 use crate::format::{FormatChoice, LogFormat};
 use crate::grok::PatternLibrary;
-use crate::ingest::{ConnectError, IngestError, IngestOptions, Ingester, ObjectSummary, S3Access};
+use crate::ingest::{
+    run_many, ConnectError, IngestError, IngestOptions, Ingester, Known, ObjectSummary, S3Access,
+};
 use crate::metrics::{self, Record, Unit};
 use crate::parse::Parser;
 use crate::rules::Rules;
@@ -87,7 +91,7 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
 
 /// The ingest function: built once per cold start, called once per event.
 pub struct IngestFunction {
-    ingester: Ingester,
+    ingester: Arc<Ingester>,
     margin: Duration,
     name: String,
 }
@@ -141,10 +145,10 @@ impl IngestFunction {
         })
         .await?;
         if let Some(client) = ingester.search_client().filter(|_| config.setup) {
-            templates::install(client, &ingester.prefixes, &TemplateOptions::default()).await?;
+            templates::install(client, ingester.prefixes(), &TemplateOptions::default()).await?;
         }
         Ok(Self {
-            ingester,
+            ingester: Arc::new(ingester),
             margin: config.deadline_margin,
             name: std::env::var("AWS_LAMBDA_FUNCTION_NAME")
                 .unwrap_or_else(|_| "albingest-ingest".into()),
@@ -161,13 +165,13 @@ impl IngestFunction {
         match decode(&event)? {
             Delivery::Objects(objects) => {
                 let results = self.ingest_all(&objects, work_until).await;
-                let failed: Vec<&String> =
+                let failed: Vec<&IngestError> =
                     results.iter().filter_map(|r| r.as_ref().err()).collect();
                 if let Some(first) = failed.first() {
                     return Err(HandlerError::Objects {
                         failed: failed.len(),
                         total: results.len(),
-                        first: (*first).clone(),
+                        first: error_message(first),
                     });
                 }
                 Ok(json!({
@@ -200,31 +204,50 @@ impl IngestFunction {
     }
 
     /// Ingests the objects one after the other; each result is the object's summary (as JSON) or
-    /// its error message. Objects that are not load balancer logs by name are skipped.
-    async fn ingest_all(&self, objects: &Objects, until: Instant) -> Vec<Result<Value, String>> {
+    /// its error. Objects that are not load balancer logs by name are skipped.
+    async fn ingest_all(
+        &self,
+        objects: &Objects,
+        until: Instant,
+    ) -> Vec<Result<Value, IngestError>> {
         if objects.test_event {
             tracing::info!("s3:TestEvent acknowledged");
         }
         for skipped in &objects.skipped {
             tracing::info!(%skipped, "record skipped");
         }
-        let mut results = Vec::new();
-        for object in &objects.objects {
+        let logs = objects.objects.iter().filter_map(|object| {
             if LogFormat::from_object_name(&object.key).is_none() {
                 tracing::info!(bucket = %object.bucket, key = %object.key, "skipped: not a load balancer log object by its name");
-                continue;
+                return None;
             }
-            results.push(self.ingest_one(object, until).await);
-        }
+            Some(Source::S3 {
+                bucket: object.bucket.clone(),
+                key: object.key.clone(),
+            })
+        });
+        let mut results = Vec::new();
+        // One object at a time, as the function has always ingested an event's objects (the
+        // command line's --concurrency has no counterpart here).
+        run_many(
+            &self.ingester,
+            Known(logs),
+            1,
+            Some(until),
+            &Resume::new(None),
+            |source, result| results.push(self.reported(source, result)),
+        )
+        .await;
         results
     }
 
-    async fn ingest_one(&self, object: &ObjectRef, until: Instant) -> Result<Value, String> {
-        let source = Source::S3 {
-            bucket: object.bucket.clone(),
-            key: object.key.clone(),
-        };
-        match self.ingester.ingest(&source, Some(until)).await {
+    /// One object's result logged and its metrics emitted; a summary becomes its JSON.
+    fn reported(
+        &self,
+        source: Option<&Source>,
+        result: Result<ObjectSummary, IngestError>,
+    ) -> Result<Value, IngestError> {
+        match result {
             Ok(summary) => {
                 tracing::info!(object = %summary.object, summary = %summary, "object ingested");
                 self.emit_metrics(&summary, true);
@@ -234,9 +257,12 @@ impl IngestFunction {
                 if let Some(summary) = error.summary() {
                     self.emit_metrics(summary, false);
                 }
-                let message = error_message(&error);
-                tracing::error!(bucket = %object.bucket, key = %object.key, error = %message, "object failed; it will be delivered again");
-                Err(message)
+                let (bucket, key) = match source {
+                    Some(Source::S3 { bucket, key }) => (bucket.as_str(), key.as_str()),
+                    _ => ("", ""),
+                };
+                tracing::error!(bucket = %bucket, key = %key, error = %error_message(&error), "object failed; it will be delivered again");
+                Err(error)
             }
         }
     }

@@ -19,7 +19,7 @@ use albingest::format::LogFormat;
 use albingest::lines::MAX_LINE;
 use albingest::object_key::ObjectInfo;
 use albingest::parse::{ParsedLine, Parser, FAILURE_TAG};
-use albingest::pipeline::{for_each_document, for_each_encoded_block, ReadError};
+use albingest::pipeline::{for_each_document, for_each_encoded_block, ParseStats, ReadError};
 use albingest::timestamp;
 use fastrand::Rng;
 use serde_json::Value;
@@ -362,7 +362,9 @@ fn check(object: &Object, tally: &mut Tally) {
     let expected: Vec<&GeneratedLine> = object.lines.iter().filter(|l| l.has_document()).collect();
     let (mut documents, mut failures) = (0, 0);
     let mut written = Vec::new();
-    let stats = for_each_document(parser, &object.info, open(object).reader, |parsed, line| {
+    let mut stats = ParseStats::default();
+    let reader = open(object).reader;
+    for_each_document(parser, &object.info, reader, &mut stats, |parsed, line| {
         let Some(want) = expected.get(documents) else {
             panic!(
                 "document {documents} has no line (only {} non-empty lines): line {} at {}: {}",

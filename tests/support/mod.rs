@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use albingest::bulk::{DocumentIds, IndexPrefixes};
-use albingest::ingest::{Ingester, Progress};
+use albingest::ingest::Ingester;
 use albingest::parse::Parser;
 use albingest::search::bulk_load::BulkLoader;
 use albingest::search::dead_letter::DeadLetter;
@@ -257,24 +257,16 @@ impl Setup {
         })
         .await
         .unwrap();
-        Ingester {
-            parser: Arc::new(Parser::embedded()),
-            prefixes: Arc::new(self.prefixes()),
-            s3: self.s3.clone(),
-            buckets: None,
-            loader: Some(Arc::new(
-                BulkLoader::new(
-                    Arc::new(client),
-                    self.policy.clone(),
-                    self.in_flight,
-                    self.dead_letter.clone(),
-                )
-                .with_document_ids(self.document_ids),
-            )),
-            batch_bytes: self.batch_bytes,
-            batches_in_flight: self.in_flight,
-            progress: Arc::new(Progress::default()),
-        }
+        let loader = BulkLoader::new(
+            Arc::new(client),
+            self.policy.clone(),
+            self.in_flight,
+            self.dead_letter.clone(),
+        )
+        .with_document_ids(self.document_ids);
+        Ingester::new(Parser::embedded(), self.prefixes(), Some(loader))
+            .with_s3(self.s3.clone())
+            .with_batches(self.batch_bytes, self.in_flight)
     }
 
     /// Installs the templates for this prefix on the real server.
