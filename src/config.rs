@@ -387,12 +387,6 @@ impl Config {
         }
     }
 
-    /// [`Self::prefixes`] with the error as text: `src/lambda/mod.rs` still puts it in
-    /// `InitError::ConfigFile(String)`. Remove once that takes [`PrefixesError`].
-    pub fn index_prefixes(&self) -> Result<IndexPrefixes, String> {
-        self.prefixes().map_err(|e| e.to_string())
-    }
-
     /// The index prefixes: the defaults, the file's `index_prefixes`, then the routes.
     pub fn prefixes(&self) -> Result<IndexPrefixes, PrefixesError> {
         let mut prefixes = IndexPrefixes::default();
@@ -563,7 +557,7 @@ mod tests {
             .unwrap();
         assert_eq!((privacy.ipv4_prefix, privacy.ipv6_prefix), (24, 48));
         assert_eq!(privacy.query, QueryMode::Keep);
-        assert_eq!(config.index_prefixes().unwrap(), IndexPrefixes::default());
+        assert_eq!(config.prefixes().unwrap(), IndexPrefixes::default());
     }
 
     #[test]
@@ -604,7 +598,7 @@ mod tests {
         assert_eq!(config.drop.len(), 2);
         assert_eq!(config.privacy.as_ref().unwrap().query, QueryMode::Redact);
         assert!(config.enrich.user_agent);
-        let prefixes = config.index_prefixes().unwrap();
+        let prefixes = config.prefixes().unwrap();
         assert_eq!(prefixes.get(LogFormat::Alb), "web");
         // The effective configuration reads back as the same configuration.
         let again = Config::from_toml("again", &config.to_toml()).unwrap();

@@ -89,12 +89,6 @@ pub enum RulesError {
 pub const REDACTED: &str = "REDACTED";
 
 impl Rules {
-    /// [`Self::compile`] with the error as text: `src/lambda/mod.rs` still puts it in
-    /// `InitError::ConfigFile(String)`. Remove once that takes [`RulesError`].
-    pub fn new(config: &Config) -> Result<Self, String> {
-        Self::compile(config).map_err(|e| e.to_string())
-    }
-
     /// Compiles the rules of a checked configuration.
     pub fn compile(config: &Config) -> Result<Self, RulesError> {
         let labels: Vec<(String, String)> = config

@@ -60,13 +60,6 @@ pub enum S3LocationError {
     NoBucket(String),
 }
 
-/// `src/cli/ingest.rs` reports its errors as text.
-impl From<S3LocationError> for String {
-    fn from(error: S3LocationError) -> String {
-        error.to_string()
-    }
-}
-
 impl S3Location {
     pub fn parse(url: &str) -> Result<Self, S3LocationError> {
         let rest = url

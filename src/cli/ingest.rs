@@ -12,7 +12,7 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 
-use super::{runtime, ParseOptions, SearchOptions, TemplateArgs};
+use super::{runtime, CliError, ParseOptions, SearchOptions, SearchOptionsError, TemplateArgs};
 use crate::bulk::{DocumentIds, IndexPrefixes};
 use crate::checkpoint::Resume;
 use crate::ingest::{
@@ -21,7 +21,7 @@ use crate::ingest::{
 use crate::search::bulk_load::DEFAULT_IN_FLIGHT;
 use crate::search::retry::{RetryPolicy, Waiting};
 use crate::search::{SearchClient, SearchConfig, SearchError};
-use crate::source::{self, Input};
+use crate::source::{self, Input, S3LocationError};
 use crate::window::{TimeWindow, WindowError};
 use opensearch::http::Method;
 
@@ -171,7 +171,39 @@ pub struct IngestArgs {
     pub retry_initial_ms: u64,
 }
 
-pub(super) fn parse_size(text: &str) -> Result<usize, String> {
+/// A flag value that is not what the flag takes (clap prints it after the flag and value).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FlagValueError {
+    /// A size that does not start with a number of bytes.
+    #[error("{0:?}: use a number of bytes, or e.g. 512KiB, 5MiB")]
+    NotASize(String),
+    /// A size in a unit other than bytes, KiB and MiB.
+    #[error("{0:?}: unknown size unit (use KiB or MiB)")]
+    SizeUnit(String),
+    /// A batch size out of its range.
+    #[error("{0}: a batch is between 1KiB and 1024MiB")]
+    BatchSize(String),
+    /// Not a number of seconds from 0 to [`MAX_SECONDS`].
+    #[error(
+        "give a number of seconds from 0 to {} (365 days), e.g. 30 or 2.5",
+        MAX_SECONDS
+    )]
+    Seconds,
+    /// Zero where a time must pass.
+    #[error(
+        "give a number of seconds above 0 and up to {} (365 days)",
+        MAX_SECONDS
+    )]
+    PositiveSeconds,
+    /// A duration in a unit other than s, m and h.
+    #[error("{0:?}: use e.g. 30s, 5m or 1h")]
+    DurationUnit(String),
+    /// A duration that is not a number, or longer than 365 days.
+    #[error("{0:?}: use e.g. 30s, 5m or 1h (up to 365 days)")]
+    Duration(String),
+}
+
+pub(super) fn parse_size(text: &str) -> Result<usize, FlagValueError> {
     let text = text.trim();
     let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
         Some(at) => text.split_at(at),
@@ -179,16 +211,16 @@ pub(super) fn parse_size(text: &str) -> Result<usize, String> {
     };
     let n: usize = number
         .parse()
-        .map_err(|_| format!("{text:?}: use a number of bytes, or e.g. 512KiB, 5MiB"))?;
+        .map_err(|_| FlagValueError::NotASize(text.to_string()))?;
     let unit = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1024,
         "m" | "mb" | "mib" => 1024 * 1024,
-        other => return Err(format!("{other:?}: unknown size unit (use KiB or MiB)")),
+        other => return Err(FlagValueError::SizeUnit(other.to_string())),
     };
     let bytes = n.saturating_mul(unit);
     if !(1024..=1024 * 1024 * 1024).contains(&bytes) {
-        return Err(format!("{text}: a batch is between 1KiB and 1024MiB"));
+        return Err(FlagValueError::BatchSize(text.to_string()));
     }
     Ok(bytes)
 }
@@ -198,29 +230,25 @@ pub(super) fn parse_size(text: &str) -> Result<usize, String> {
 const MAX_SECONDS: f64 = 365.0 * 86_400.0;
 
 /// A number of seconds from 0 to [`MAX_SECONDS`] (fractions allowed).
-pub(super) fn seconds(text: &str) -> Result<Duration, String> {
-    let out_of_range =
-        || format!("give a number of seconds from 0 to {MAX_SECONDS} (365 days), e.g. 30 or 2.5");
-    let value: f64 = text.trim().parse().map_err(|_| out_of_range())?;
+pub(super) fn seconds(text: &str) -> Result<Duration, FlagValueError> {
+    let value: f64 = text.trim().parse().map_err(|_| FlagValueError::Seconds)?;
     if !(0.0..=MAX_SECONDS).contains(&value) {
-        return Err(out_of_range());
+        return Err(FlagValueError::Seconds);
     }
-    Duration::try_from_secs_f64(value).map_err(|_| out_of_range())
+    Duration::try_from_secs_f64(value).map_err(|_| FlagValueError::Seconds)
 }
 
 /// As [`seconds`], but more than 0.
-pub(super) fn positive_seconds(text: &str) -> Result<Duration, String> {
+pub(super) fn positive_seconds(text: &str) -> Result<Duration, FlagValueError> {
     let duration = seconds(text)?;
     if duration.is_zero() {
-        return Err(format!(
-            "give a number of seconds above 0 and up to {MAX_SECONDS} (365 days)"
-        ));
+        return Err(FlagValueError::PositiveSeconds);
     }
     Ok(duration)
 }
 
 /// `30s`, `5m`, `1h`, or a number of seconds.
-fn parse_duration(text: &str) -> Result<Duration, String> {
+fn parse_duration(text: &str) -> Result<Duration, FlagValueError> {
     let text = text.trim();
     let (number, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
         Some(at) => text.split_at(at),
@@ -230,24 +258,29 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "s" => 1.0,
         "m" => 60.0,
         "h" => 3600.0,
-        _ => return Err(format!("{text:?}: use e.g. 30s, 5m or 1h")),
+        _ => return Err(FlagValueError::DurationUnit(text.to_string())),
     };
     number
         .parse::<f64>()
         .ok()
         .filter(|n| (0.0..=MAX_SECONDS).contains(&(n * scale)))
         .and_then(|n| Duration::try_from_secs_f64(n * scale).ok())
-        .ok_or_else(|| format!("{text:?}: use e.g. 30s, 5m or 1h (up to 365 days)"))
+        .ok_or_else(|| FlagValueError::Duration(text.to_string()))
 }
 
 /// Why `albingest ingest` could not run (objects that fail are counted and reported: the exit
 /// status says so, not an error).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// A flag, its environment variable or the configuration file (the options the commands
-    /// share report text).
-    #[error("{0}")]
-    Options(String),
+    /// A flag, its environment variable or the configuration file.
+    #[error(transparent)]
+    Options(Box<CliError>),
+    /// An input is neither a path nor an `s3://bucket/prefix`.
+    #[error(transparent)]
+    Input(#[from] S3LocationError),
+    /// The search server flags do not make a configuration.
+    #[error(transparent)]
+    Search(#[from] SearchOptionsError),
     #[error(transparent)]
     Window(#[from] WindowError),
     #[error(transparent)]
@@ -255,20 +288,24 @@ pub enum RunError {
     #[error(transparent)]
     Server(#[from] ServerUnavailable),
     /// The index templates were not installed.
-    #[error("{0}")]
-    Setup(String),
+    #[error(transparent)]
+    Setup(Box<CliError>),
     #[error("setup: {endpoint}: no answer before the deadline (--deadline {seconds} s); nothing was ingested")]
     SetupDeadline { endpoint: String, seconds: f64 },
     /// Standard output could not be written (`--list`).
-    #[error("{0}")]
-    Output(String),
+    #[error(transparent)]
+    Output(Box<CliError>),
 }
 
-/// The commands' entry point reports errors as text (`cli::main`).
-pub fn run(args: IngestArgs) -> Result<ExitCode, String> {
-    runtime()?
-        .block_on(run_async(args))
-        .map_err(|e| e.to_string())
+impl From<CliError> for RunError {
+    fn from(error: CliError) -> Self {
+        RunError::Options(Box::new(error))
+    }
+}
+
+/// `albingest ingest`.
+pub fn run(args: IngestArgs) -> Result<ExitCode, RunError> {
+    runtime()?.block_on(run_async(args))
 }
 
 async fn run_async(args: IngestArgs) -> Result<ExitCode, RunError> {
@@ -278,8 +315,7 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, RunError> {
         .inputs
         .iter()
         .map(|arg| Input::parse(arg))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(RunError::Options)?;
+        .collect::<Result<Vec<_>, _>>()?;
     let window = TimeWindow::new(args.since.as_deref(), args.until.as_deref())?;
     if args.list {
         return list(&args, inputs, window).await;
@@ -321,17 +357,14 @@ async fn run_async(args: IngestArgs) -> Result<ExitCode, RunError> {
 /// What the flags ask the ingester for.
 async fn ingest_options(args: &IngestArgs, needs_s3: bool) -> Result<IngestOptions, RunError> {
     Ok(IngestOptions {
-        parser: args.options.parser().map_err(RunError::Options)?.enrich(
-            args.options
-                .enricher(args.s3_endpoint.as_deref())
-                .await
-                .map_err(RunError::Options)?,
-        ),
-        prefixes: args.options.index_prefixes().map_err(RunError::Options)?,
+        parser: args
+            .options
+            .parser()?
+            .enrich(args.options.enricher(args.s3_endpoint.as_deref()).await?),
+        prefixes: args.options.index_prefixes()?,
         search: (!args.dry_run)
             .then(|| args.search.config())
-            .transpose()
-            .map_err(RunError::Options)?
+            .transpose()?
             .map(|config| SearchConfig {
                 gzip: !args.no_gzip,
                 ..config
@@ -367,7 +400,7 @@ async fn prepare(
         if !args.no_setup {
             super::setup::install(client, prefixes, &args.templates.options())
                 .await
-                .map_err(RunError::Setup)?;
+                .map_err(|e| RunError::Setup(Box::new(e)))?;
         }
         Ok(())
     };
@@ -555,7 +588,7 @@ async fn list(
                 bytes += listed.size.unwrap_or(0);
                 let size = listed.size.map_or("-".to_string(), |n| n.to_string());
                 super::print_stdout(&format!("{size}\t{}\n", listed.source.describe()))
-                    .map_err(RunError::Output)?;
+                    .map_err(|e| RunError::Output(Box::new(e)))?;
             }
             Err(e) => {
                 errors += 1;
@@ -593,13 +626,6 @@ pub enum ServerUnavailable {
     NotAnswering { error: SearchError },
     #[error("the search server did not answer within --wait-for-server {waited}: {error}")]
     NotWithin { waited: String, error: SearchError },
-}
-
-/// The other commands report errors as text (`replay` waits for the server too).
-impl From<ServerUnavailable> for String {
-    fn from(error: ServerUnavailable) -> String {
-        error.to_string()
-    }
 }
 
 /// Asks the server once whether it answers at all (any HTTP answer will do): a server that is

@@ -140,17 +140,12 @@ pub enum CliError {
     /// The replay failed (reading, listing or sending the dead letters).
     #[error(transparent)]
     Replay(#[from] crate::replay::ReplayError),
-    /// A message of `albingest ingest`'s code (`src/cli/ingest.rs`: the command, the search
-    /// server probe `replay` shares), which still reports text.
-    #[error("{0}")]
-    Ingest(String),
-}
-
-/// `src/cli/ingest.rs` reports its errors as text.
-impl From<CliError> for String {
-    fn from(error: CliError) -> String {
-        error.to_string()
-    }
+    /// `albingest ingest` could not run.
+    #[error(transparent)]
+    Ingest(Box<ingest::RunError>),
+    /// The search server does not answer (`replay`).
+    #[error(transparent)]
+    ServerUnavailable(#[from] ingest::ServerUnavailable),
 }
 
 /// The search server flags that do not make a configuration ([`SearchOptions::config`]).
@@ -168,13 +163,6 @@ pub enum SearchOptionsError {
     /// `--username` without `ALBINGEST_PASSWORD`.
     #[error("--username needs the password in the ALBINGEST_PASSWORD environment variable")]
     NoPassword,
-}
-
-/// `src/cli/ingest.rs` reports its errors as text.
-impl From<SearchOptionsError> for String {
-    fn from(error: SearchOptionsError) -> String {
-        error.to_string()
-    }
 }
 
 #[derive(Debug, ClapParser)]
@@ -474,7 +462,7 @@ pub fn main() -> ExitCode {
     init_logging();
     let result = match cli.command {
         Command::Parse(args) => parse::run(args),
-        Command::Ingest(args) => ingest::run(*args).map_err(CliError::Ingest),
+        Command::Ingest(args) => ingest::run(*args).map_err(|e| CliError::Ingest(Box::new(e))),
         Command::Setup(args) => setup::run(args),
         Command::Cleanup(args) => cleanup::run(args),
         Command::Report(args) => report::run(args),

@@ -120,9 +120,7 @@ async fn run_async(args: ReplayArgs) -> Result<ExitCode, CliError> {
     }
 
     let client = SearchClient::connect(&args.search.config()?).await?;
-    wait_for_server(&client, None)
-        .await
-        .map_err(CliError::Ingest)?;
+    wait_for_server(&client, None).await?;
     let policy = RetryPolicy {
         initial_backoff: Duration::from_millis(args.retry_initial_ms),
         max_retry_time: args.retry_for,

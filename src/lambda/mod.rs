@@ -51,9 +51,15 @@ pub enum InitError {
     Enrich(#[from] crate::enrich::EnrichError),
     #[error(transparent)]
     Connect(#[from] ConnectError),
-    /// `ALBINGEST_CONFIG` parsed but does not make index prefixes or rules.
+    /// `ALBINGEST_CONFIG` parsed but does not make index prefixes.
     #[error("ALBINGEST_CONFIG: {0}")]
-    ConfigFile(String),
+    ConfigPrefixes(#[source] crate::config::PrefixesError),
+    /// `ALBINGEST_CONFIG` parsed but its rules do not compile.
+    #[error("ALBINGEST_CONFIG: {0}")]
+    ConfigRules(#[source] crate::rules::RulesError),
+    /// The cleanup's retention does not apply to `ALBINGEST_CONFIG`'s prefixes.
+    #[error("ALBINGEST_CONFIG: {0}")]
+    ConfigRetention(#[source] crate::retention::RetentionError),
 }
 
 /// Why an invocation failed (Lambda, S3 or SQS then delivers the event again).
@@ -116,8 +122,8 @@ impl IngestFunction {
                 let mut file = Config::from_lambda_value(value, s3.as_ref()).await?;
                 file.override_index_prefixes(&config.index_prefix_specs);
                 file.override_keep_original(config.keep_original);
-                let prefixes = file.index_prefixes().map_err(InitError::ConfigFile)?;
-                let rules = Rules::new(&file).map_err(InitError::ConfigFile)?;
+                let prefixes = file.prefixes().map_err(InitError::ConfigPrefixes)?;
+                let rules = Rules::compile(&file).map_err(InitError::ConfigRules)?;
                 let enrich = config.enrich.over(file.enrich.clone());
                 (rules, prefixes, file.keep_original.unwrap_or(false), enrich)
             }
@@ -333,12 +339,12 @@ impl CleanupFunction {
                 .then_some(crate::source::s3_client(None).await);
             let prefixes = Config::from_lambda_value(value, s3.as_ref())
                 .await?
-                .index_prefixes()
-                .map_err(|e| InitError::ConfigFile(e.to_string()))?
+                .prefixes()
+                .map_err(InitError::ConfigPrefixes)?
                 .all();
             config.retention =
                 crate::retention::Retention::new(i64::from(config.retention.days()), &prefixes)
-                    .map_err(|e| InitError::ConfigFile(e.to_string()))?;
+                    .map_err(InitError::ConfigRetention)?;
         }
         let client = SearchClient::connect(&config.search).await?;
         Ok(Self { client, config })

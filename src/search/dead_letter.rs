@@ -49,13 +49,6 @@ pub enum LocationError {
     Empty,
 }
 
-/// The command line reports errors as text.
-impl From<LocationError> for String {
-    fn from(error: LocationError) -> String {
-        error.to_string()
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum DeadLetterError {
     #[error("could not be written to the dead-letter file {path}: {source}")]
