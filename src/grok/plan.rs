@@ -536,6 +536,13 @@ impl<'p, 'l> Run<'p, 'l> {
                 stops,
             } => {
                 let mut i = pos;
+                if stops.is_none() && escape.is_none() {
+                    // A plain class (digits, a timestamp's bytes): one table look-up a byte.
+                    i += line[pos..]
+                        .iter()
+                        .position(|b| !set[*b as usize])
+                        .unwrap_or(line.len() - pos);
+                }
                 while i < line.len() {
                     if let Some(stops) = stops {
                         // Jump to the next byte that can end the run (or is an escape).
