@@ -206,7 +206,8 @@ impl<'a, 'p> Fields<'a, 'p> {
             return Ok(None);
         };
         let bad = || FieldError::new(self.name(field.into()), text, "is not ip:port");
-        let (host, port) = text.rsplit_once(':').ok_or_else(bad)?;
+        let colon = memchr::memrchr(b':', text.as_bytes()).ok_or_else(bad)?;
+        let (host, port) = (&text[..colon], &text[colon + 1..]);
         let port = port.parse::<u16>().map_err(|_| bad())?;
         Ok(Some(Address {
             ip: valid_ip(host),

@@ -134,10 +134,14 @@ pub(super) fn tls<'a>(cipher: Option<&'a str>, protocol: Option<&str>) -> Option
 }
 
 fn tls_version(protocol: &str) -> Option<&'static str> {
-    let lower = protocol.to_ascii_lowercase();
-    let v = lower
-        .strip_prefix("tlsv")
-        .or_else(|| lower.strip_prefix("tls"))?;
+    // Case-insensitive prefix without a lowercased copy (this runs once a line).
+    let strip = |prefix: &str| {
+        protocol
+            .get(..prefix.len())
+            .filter(|head| head.eq_ignore_ascii_case(prefix))
+            .map(|_| &protocol[prefix.len()..])
+    };
+    let v = strip("tlsv").or_else(|| strip("tls"))?;
     Some(match v {
         "1" | "1.0" | "10" => "1.0",
         "1.1" | "11" => "1.1",
