@@ -79,7 +79,11 @@ pub(super) fn url(original: &str) -> Url<'_> {
         original,
         ..Url::default()
     };
-    let Some((scheme, rest)) = original.split_once("://") else {
+    // The first `://`, found as a `:` followed by `//`: `split_once("://")` builds a substring
+    // searcher for each line.
+    let bytes = original.as_bytes();
+    let scheme_end = memchr::memchr_iter(b':', bytes).find(|at| bytes[at + 1..].starts_with(b"//"));
+    let Some((scheme, rest)) = scheme_end.map(|at| (&original[..at], &original[at + 3..])) else {
         // Origin-form (`/path?q`) or something else: only what is certain.
         if original.starts_with('/') {
             let (path, query) = split_query(original);
@@ -89,7 +93,7 @@ pub(super) fn url(original: &str) -> Url<'_> {
         return url;
     };
     url.scheme = Some(scheme);
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority_end = memchr::memchr2(b'/', b'?', rest.as_bytes()).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
     let (host, port_part) = match authority.strip_prefix('[') {
         // `[v6]:port`
@@ -154,6 +158,23 @@ fn tls_version(protocol: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_scheme_ends_at_the_first_colon_slash_slash() {
+        for original in [
+            "https://a.example:443/x?y",
+            "/path:x://y",
+            "a:b://c/d",
+            "http:/x",
+            "://x",
+            "x:",
+            "x:/",
+            "h://",
+        ] {
+            let expected = original.split_once("://").map(|(scheme, _)| scheme);
+            assert_eq!(url(original).scheme, expected, "{original:?}");
+        }
+    }
 
     #[test]
     fn request_lines_of_every_shape() {
