@@ -272,15 +272,14 @@ fn is_clean(bytes: &[u8]) -> bool {
     }
     let word = |at: &[u8]| u64::from_le_bytes(at.try_into().unwrap_or([0; 8]));
     let mut words = bytes.chunks_exact(8);
-    let mut dirty = 0;
+    // A word at a time, stopping at the first that needs an escape.
     for w in &mut words {
-        dirty |= escape_mask(word(w));
+        if escape_mask(word(w)) != 0 {
+            return false;
+        }
     }
     // The tail as the last eight bytes (overlapping words already checked): no padded copy.
-    if !words.remainder().is_empty() {
-        dirty |= escape_mask(word(&bytes[bytes.len() - 8..]));
-    }
-    dirty == 0
+    words.remainder().is_empty() || escape_mask(word(&bytes[bytes.len() - 8..])) == 0
 }
 
 /// Non-zero when one of the 8 bytes is `"`, `\` or below 0x20.
