@@ -238,14 +238,9 @@ const LO: u64 = 0x0101_0101_0101_0101;
 /// Writes `s` as a JSON string.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     // The one-part case of `write_str_parts` without its loops: most values go through here.
-    let bytes = s.as_bytes();
-    out.reserve(bytes.len() + 2);
+    out.reserve(s.len() + 2);
     out.push(b'"');
-    if is_clean(bytes) {
-        out.extend_from_slice(bytes);
-    } else {
-        write_escaped(out, bytes);
-    }
+    write_unquoted(out, s.as_bytes());
     out.push(b'"');
 }
 
@@ -254,21 +249,26 @@ pub fn write_str_parts(out: &mut Vec<u8>, parts: &[&str]) {
     out.reserve(parts.iter().map(|p| p.len()).sum::<usize>() + 2);
     out.push(b'"');
     for part in parts {
-        let bytes = part.as_bytes();
-        if is_clean(bytes) {
-            out.extend_from_slice(bytes);
-        } else {
-            write_escaped(out, bytes);
-        }
+        write_unquoted(out, part.as_bytes());
     }
     out.push(b'"');
+}
+
+/// `bytes` as the inside of a JSON string: copied as they are unless one needs an escape.
+#[inline]
+fn write_unquoted(out: &mut Vec<u8>, bytes: &[u8]) {
+    if is_clean(bytes) {
+        out.extend_from_slice(bytes);
+    } else {
+        write_escaped(out, bytes);
+    }
 }
 
 /// True when no byte of `bytes` needs escaping (the common case: one check per 8 bytes).
 #[inline]
 fn is_clean(bytes: &[u8]) -> bool {
     if bytes.len() < 8 {
-        return !bytes.iter().any(|b| *b < 0x20 || *b == b'"' || *b == b'\\');
+        return !bytes.iter().any(|b| escape(*b).is_some());
     }
     let word = |at: &[u8]| u64::from_le_bytes(at.try_into().unwrap_or([0; 8]));
     let mut words = bytes.chunks_exact(8);
