@@ -272,9 +272,10 @@ fn parse_duration(text: &str) -> Result<Duration, FlagValueError> {
 /// status says so, not an error).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// A flag, its environment variable or the configuration file.
+    /// A flag, its environment variable or the configuration file; the index templates not
+    /// installed; standard output not written (`--list`). Boxed: it is the largest.
     #[error(transparent)]
-    Options(Box<CliError>),
+    Cli(Box<CliError>),
     /// An input is neither a path nor an `s3://bucket/prefix`.
     #[error(transparent)]
     Input(#[from] S3LocationError),
@@ -287,19 +288,13 @@ pub enum RunError {
     Connect(#[from] ConnectError),
     #[error(transparent)]
     Server(#[from] ServerUnavailable),
-    /// The index templates were not installed.
-    #[error(transparent)]
-    Setup(Box<CliError>),
     #[error("setup: {endpoint}: no answer before the deadline (--deadline {seconds} s); nothing was ingested")]
     SetupDeadline { endpoint: String, seconds: f64 },
-    /// Standard output could not be written (`--list`).
-    #[error(transparent)]
-    Output(Box<CliError>),
 }
 
 impl From<CliError> for RunError {
     fn from(error: CliError) -> Self {
-        RunError::Options(Box::new(error))
+        RunError::Cli(Box::new(error))
     }
 }
 
@@ -398,9 +393,7 @@ async fn prepare(
     let prepare = async {
         wait_for_server(client, args.wait_for_server).await?;
         if !args.no_setup {
-            super::setup::install(client, prefixes, &args.templates.options())
-                .await
-                .map_err(|e| RunError::Setup(Box::new(e)))?;
+            super::setup::install(client, prefixes, &args.templates.options()).await?;
         }
         Ok(())
     };
@@ -587,8 +580,7 @@ async fn list(
                 objects += 1;
                 bytes += listed.size.unwrap_or(0);
                 let size = listed.size.map_or("-".to_string(), |n| n.to_string());
-                super::print_stdout(&format!("{size}\t{}\n", listed.source.describe()))
-                    .map_err(|e| RunError::Output(Box::new(e)))?;
+                super::print_stdout(&format!("{size}\t{}\n", listed.source.describe()))?;
             }
             Err(e) => {
                 errors += 1;
