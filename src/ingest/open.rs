@@ -24,9 +24,9 @@ pub(super) struct OpenObject {
 impl Ingester {
     /// Reads `source`'s checkpoint, then opens it.
     pub(super) async fn open(&self, source: &Source) -> Result<OpenObject, IngestError> {
-        let checkpoint = self.read_checkpoint(source).await?;
-        let skip_before = checkpoint.as_ref().map_or(0, |c| c.current().skip_before());
         let s3 = self.s3_for(source).await;
+        let checkpoint = self.read_checkpoint(source, s3.as_ref()).await?;
+        let skip_before = checkpoint.as_ref().map_or(0, |c| c.current().skip_before());
         let opened = source::open(source, s3.as_ref()).await?;
         Ok(OpenObject {
             info: Arc::new(opened.info),
@@ -45,25 +45,26 @@ impl Ingester {
     }
 
     /// The checkpoint of an S3 object when the server may make the document ids
-    /// (`--document-ids auto|server`); `None` for local files and deterministic ids.
+    /// (`--document-ids auto|server`), read with `s3`, the client of its bucket; `None` for
+    /// local files and deterministic ids (not read then: nothing would use it).
     async fn read_checkpoint(
         &self,
         source: &Source,
+        s3: Option<&aws_sdk_s3::Client>,
     ) -> Result<Option<ObjectCheckpoint>, IngestError> {
-        let s3 = self.s3_for(source).await;
-        let (Some(loader), Some(s3), Source::S3 { bucket, key }) = (&self.loader, &s3, source)
+        let (Some(loader), Some(s3), Source::S3 { bucket, key }) = (&self.loader, s3, source)
         else {
             return Ok(None);
         };
-        match (
-            loader.document_ids(),
-            // Boxed: the SDK's futures are deep, and the Lambda's event future holds this one.
-            Box::pin(ObjectCheckpoint::read(s3, bucket, key)).await,
-        ) {
-            (DocumentIds::Deterministic, _) => Ok(None),
-            (_, Ok(checkpoint)) => Ok(Some(checkpoint)),
-            (DocumentIds::Server, Err(e)) => Err(IngestError::Checkpoint(e)),
-            (DocumentIds::Auto, Err(e)) => {
+        let ids = loader.document_ids();
+        if ids == DocumentIds::Deterministic {
+            return Ok(None);
+        }
+        // Boxed: the SDK's futures are deep, and the Lambda's event future holds this one.
+        match Box::pin(ObjectCheckpoint::read(s3, bucket, key)).await {
+            Ok(checkpoint) => Ok(Some(checkpoint)),
+            Err(e) if ids == DocumentIds::Server => Err(IngestError::Checkpoint(e)),
+            Err(e) => {
                 // Deterministic ids keep re-runs idempotent until the target refuses them.
                 tracing::warn!(error = %e, "no object checkpoint: a re-run after the target refused ids may write documents twice");
                 Ok(None)
