@@ -255,7 +255,9 @@ pub fn write_str_parts(out: &mut Vec<u8>, parts: &[&str]) {
 }
 
 /// `bytes` as the inside of a JSON string: copied as they are unless one needs an escape.
-#[inline]
+/// Always inlined: left to the compiler it became a call of its own, and `parse --threads 1`
+/// ran 3 % more instructions (callgrind: 535 M against 521 M for 20,000 lines).
+#[inline(always)]
 fn write_unquoted(out: &mut Vec<u8>, bytes: &[u8]) {
     if is_clean(bytes) {
         out.extend_from_slice(bytes);
